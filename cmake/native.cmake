@@ -1,0 +1,15 @@
+# Native build: the core as a static library, tested with Catch2 under CTest.
+option(ATOMSERVICES_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+if(ATOMSERVICES_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+find_package(Catch2 2 REQUIRED)
+include(CTest)
+include(Catch)
+
+file(GLOB ATOMSERVICES_CPP_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cpp/*.cpp)
+add_executable(atomservices_tests ${ATOMSERVICES_CPP_TESTS})
+target_link_libraries(atomservices_tests PRIVATE atomservices_core Catch2::Catch2WithMain)
+catch_discover_tests(atomservices_tests)

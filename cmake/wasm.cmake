@@ -1,0 +1,27 @@
+# WebAssembly build: one .wasm, two JS loaders (Node CommonJS, web ES module).
+# Exceptions: native wasm exceptions, the same flag at compile and link time.
+set(ATOMSERVICES_EXCEPTIONS -fwasm-exceptions)
+target_compile_options(atomservices_core PUBLIC ${ATOMSERVICES_EXCEPTIONS})
+
+# EMSCRIPTEN_BINDINGS in a static library would be dropped by the linker: keep them objects.
+add_library(atomservices_bindings OBJECT src/bindings/bindings.cpp)
+target_link_libraries(atomservices_bindings PUBLIC atomservices_core)
+
+set(ATOMSERVICES_LINK_OPTIONS
+  --bind ${ATOMSERVICES_EXCEPTIONS}
+  -sMODULARIZE=1 -sEXPORT_NAME=createAtomServicesCore
+  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
+  -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,print,printErr
+  -sDYNAMIC_EXECUTION=0)
+
+function(atomservices_wasm_target name output)
+  add_executable(${name} $<TARGET_OBJECTS:atomservices_bindings>)
+  target_link_libraries(${name} PRIVATE atomservices_core)
+  target_link_options(${name} PRIVATE ${ATOMSERVICES_LINK_OPTIONS} ${ARGN})
+  set_target_properties(${name} PROPERTIES OUTPUT_NAME ${output} SUFFIX "")
+endfunction()
+
+atomservices_wasm_target(atomservices_node core.node.cjs
+  -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0)
+atomservices_wasm_target(atomservices_web core.web.mjs
+  -sENVIRONMENT=web,worker -sEXPORT_ES6=1)

@@ -1,0 +1,68 @@
+#pragma once
+// The in-memory event log: global order, per-aggregate streams, the _id index, and the
+// rules every store enforces (dense versions, idempotent retries, all-or-nothing batches).
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "atomservices/event.hpp"
+
+namespace atomservices {
+
+struct AppendResult {
+  size_t appended = 0;         // events newly stored (retries of stored events are not counted)
+  uint64_t last_position = 0;  // global position of the newest event in the log
+};
+
+struct StreamReadOptions {
+  int64_t from_version = 1;
+  int64_t to_version = Limits::kMaxVersion;
+  size_t limit = std::numeric_limits<size_t>::max();
+  bool backward = false;
+};
+
+struct GlobalReadOptions {
+  uint64_t from_position = 1;
+  size_t limit = std::numeric_limits<size_t>::max();
+};
+
+class EventLog {
+ public:
+  // Stores the batch, or nothing of it: throws CONCURRENCY_CONFLICT or DUPLICATE_EVENT_ID.
+  AppendResult append(std::vector<Event> batch);
+
+  // JSON array of the stream's events in version order (reversed when backward).
+  std::string read_stream(std::string_view type, std::string_view id,
+                          const StreamReadOptions& options) const;
+  // JSON array of {"position":N,"event":{...}} in global order.
+  std::string read_all(const GlobalReadOptions& options) const;
+  // The aggregate's current version, 0 when it has no events.
+  int64_t version(std::string_view type, std::string_view id) const;
+  // The event's canonical JSON, or nullptr.
+  const std::string* find(std::string_view event_id) const;
+  uint64_t last_position() const { return events_.size(); }
+
+ private:
+  struct Stored {
+    std::string json;
+    uint32_t stream;
+  };
+  struct Stream {
+    std::vector<uint64_t> positions;  // positions[v - 1] holds version v
+  };
+
+  static std::string stream_key(std::string_view type, std::string_view id);
+  const Stream* find_stream(std::string_view type, std::string_view id) const;
+  void check_batch(const std::vector<Event>& batch, std::vector<bool>& is_retry) const;
+
+  std::vector<Stored> events_;  // events_[p - 1] is at global position p
+  std::vector<Stream> streams_;
+  std::unordered_map<std::string, uint32_t> stream_index_;
+  std::unordered_map<std::string, uint64_t> id_index_;
+};
+
+}  // namespace atomservices

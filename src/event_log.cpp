@@ -1,0 +1,141 @@
+#include "atomservices/event_log.hpp"
+
+#include <algorithm>
+
+#include "atomservices/errors.hpp"
+#include "atomservices/json.hpp"
+
+namespace atomservices {
+namespace {
+
+std::string aggregate_label(const Event& e) { return e.aggregate_type + " '" + e.aggregate_id + "'"; }
+
+[[noreturn]] void conflict(const Event& e, size_t index, int64_t actual) {
+  std::string details = "{\"index\":" + std::to_string(index) +
+                        ",\"expectedVersion\":" + std::to_string(e.version - 1) +
+                        ",\"actualVersion\":" + std::to_string(actual) + ",\"AggregateType\":";
+  json::append_string(details, e.aggregate_type);
+  details += ",\"AggregateID\":";
+  json::append_string(details, e.aggregate_id);
+  details += "}";
+  throw Error(ErrorCode::CONCURRENCY_CONFLICT,
+              "events[" + std::to_string(index) + "] has _version " + std::to_string(e.version) +
+                  ", but " + aggregate_label(e) + " is at version " + std::to_string(actual) +
+                  ", so its next event must have _version " + std::to_string(actual + 1) +
+                  "; reload the aggregate and dispatch again",
+              details);
+}
+
+[[noreturn]] void duplicate(const Event& e, size_t index) {
+  throw Error(ErrorCode::DUPLICATE_EVENT_ID,
+              "events[" + std::to_string(index) + "] has _id " + e.id +
+                  ", which is already stored with different content; give a new fact a new _id "
+                  "(EventBuilder makes one)",
+              "{\"index\":" + std::to_string(index) + ",\"eventId\":\"" + e.id + "\"}");
+}
+
+}  // namespace
+
+std::string EventLog::stream_key(std::string_view type, std::string_view id) {
+  std::string key;
+  key.reserve(type.size() + id.size() + 1);
+  key.append(type).append(1, '\0').append(id);  // names hold no control characters
+  return key;
+}
+
+const EventLog::Stream* EventLog::find_stream(std::string_view type, std::string_view id) const {
+  auto it = stream_index_.find(stream_key(type, id));
+  return it == stream_index_.end() ? nullptr : &streams_[it->second];
+}
+
+int64_t EventLog::version(std::string_view type, std::string_view id) const {
+  const Stream* stream = find_stream(type, id);
+  return stream ? static_cast<int64_t>(stream->positions.size()) : 0;
+}
+
+const std::string* EventLog::find(std::string_view event_id) const {
+  std::string key(event_id);
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = id_index_.find(key);
+  return it == id_index_.end() ? nullptr : &events_[it->second - 1].json;
+}
+
+// Decides every event of the batch against the log and the batch's own earlier events,
+// before anything is written.
+void EventLog::check_batch(const std::vector<Event>& batch, std::vector<bool>& is_retry) const {
+  std::unordered_map<std::string, int64_t> next_versions;
+  std::unordered_map<std::string_view, const Event*> batch_ids;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& e = batch[i];
+    if (const std::string* stored = find(e.id)) {
+      if (*stored != e.json) duplicate(e, i);
+      is_retry[i] = true;
+      continue;
+    }
+    auto [seen, inserted] = batch_ids.emplace(e.id, &e);
+    if (!inserted) {
+      if (seen->second->json != e.json) duplicate(e, i);
+      is_retry[i] = true;
+      continue;
+    }
+    std::string key = stream_key(e.aggregate_type, e.aggregate_id);
+    auto pending = next_versions.find(key);
+    int64_t current = pending != next_versions.end() ? pending->second
+                                                     : version(e.aggregate_type, e.aggregate_id);
+    if (e.version != current + 1) conflict(e, i, current);
+    next_versions[key] = e.version;
+  }
+}
+
+AppendResult EventLog::append(std::vector<Event> batch) {
+  std::vector<bool> is_retry(batch.size(), false);
+  check_batch(batch, is_retry);
+  events_.reserve(events_.size() + batch.size());
+  AppendResult result;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (is_retry[i]) continue;
+    Event& e = batch[i];
+    std::string key = stream_key(e.aggregate_type, e.aggregate_id);
+    auto [it, inserted] = stream_index_.emplace(std::move(key), static_cast<uint32_t>(streams_.size()));
+    if (inserted) streams_.emplace_back();
+    uint64_t position = events_.size() + 1;
+    streams_[it->second].positions.push_back(position);
+    id_index_.emplace(e.id, position);
+    events_.push_back(Stored{std::move(e.json), it->second});
+    ++result.appended;
+  }
+  result.last_position = events_.size();
+  return result;
+}
+
+std::string EventLog::read_stream(std::string_view type, std::string_view id,
+                                  const StreamReadOptions& options) const {
+  std::string out = "[";
+  const Stream* stream = find_stream(type, id);
+  int64_t current = stream ? static_cast<int64_t>(stream->positions.size()) : 0;
+  int64_t low = std::max<int64_t>(options.from_version, 1);
+  int64_t high = std::min(options.to_version, current);
+  size_t count = 0;
+  for (int64_t n = 0; low + n <= high && count < options.limit; ++n, ++count) {
+    int64_t v = options.backward ? high - n : low + n;
+    if (count > 0) out += ',';
+    out += events_[stream->positions[v - 1] - 1].json;
+  }
+  out += ']';
+  return out;
+}
+
+std::string EventLog::read_all(const GlobalReadOptions& options) const {
+  std::string out = "[";
+  uint64_t position = std::max<uint64_t>(options.from_position, 1);
+  for (size_t count = 0; position <= events_.size() && count < options.limit; ++position, ++count) {
+    if (count > 0) out += ',';
+    out += "{\"position\":" + std::to_string(position) + ",\"event\":";
+    out += events_[position - 1].json;
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace atomservices

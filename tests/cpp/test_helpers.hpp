@@ -1,0 +1,42 @@
+#pragma once
+#include <string>
+
+#include "atomservices/errors.hpp"
+#include "atomservices/ids.hpp"
+
+namespace test {
+
+// A valid event JSON object for tests; pieces can be overridden.
+inline std::string event_json(const std::string& id, int version, const std::string& aggregate = "a1",
+                              const std::string& payloads = "{\"n\":1}") {
+  return "{\"_id\":\"" + id + "\",\"_createdAt\":\"2026-11-26T08:35:12.345Z\",\"_version\":" +
+         std::to_string(version) +
+         ",\"_createdBy\":\"tester\",\"EventName\":\"Opened\",\"AggregateType\":\"Account\","
+         "\"AggregateID\":\"" + aggregate + "\",\"payloads\":" + payloads + "}";
+}
+
+inline std::string fresh_event(int version, const std::string& aggregate = "a1") {
+  return event_json(atomservices::new_uuid_v4(), version, aggregate);
+}
+
+template <class F>
+atomservices::ErrorCode code_of(F&& f) {
+  try {
+    f();
+  } catch (const atomservices::Error& e) {
+    return e.code();
+  }
+  throw std::runtime_error("expected an atomservices::Error");
+}
+
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const atomservices::Error& e) {
+    return e.what();
+  }
+  throw std::runtime_error("expected an atomservices::Error");
+}
+
+}  // namespace test
