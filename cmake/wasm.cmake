@@ -14,14 +14,18 @@ set(ATOMSERVICES_LINK_OPTIONS
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,print,printErr
   -sDYNAMIC_EXECUTION=0)
 
-function(atomservices_wasm_target name output)
+# Both loaders are named atomservices.* so that each looks for atomservices.wasm beside
+# itself; they are linked into separate folders and the build checks the two .wasm files
+# are byte-identical before the package ships one of them.
+function(atomservices_wasm_target name folder suffix)
   add_executable(${name} $<TARGET_OBJECTS:atomservices_bindings>)
   target_link_libraries(${name} PRIVATE atomservices_core)
   target_link_options(${name} PRIVATE ${ATOMSERVICES_LINK_OPTIONS} ${ARGN})
-  set_target_properties(${name} PROPERTIES OUTPUT_NAME ${output} SUFFIX "")
+  set_target_properties(${name} PROPERTIES OUTPUT_NAME atomservices SUFFIX ${suffix}
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/${folder})
 endfunction()
 
-atomservices_wasm_target(atomservices_node core.node.cjs
+atomservices_wasm_target(atomservices_node node .cjs
   -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0)
-atomservices_wasm_target(atomservices_web core.web.mjs
+atomservices_wasm_target(atomservices_web web .mjs
   -sENVIRONMENT=web,worker -sEXPORT_ES6=1)

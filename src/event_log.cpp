@@ -54,8 +54,10 @@ int64_t EventLog::version(std::string_view type, std::string_view id) const {
 }
 
 const std::string* EventLog::find(std::string_view event_id) const {
-  std::string key(event_id);
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string key(event_id);  // ids are indexed in lowercase
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   auto it = id_index_.find(key);
   return it == id_index_.end() ? nullptr : &events_[it->second - 1].json;
 }
@@ -63,6 +65,17 @@ const std::string* EventLog::find(std::string_view event_id) const {
 // Decides every event of the batch against the log and the batch's own earlier events,
 // before anything is written.
 void EventLog::check_batch(const std::vector<Event>& batch, std::vector<bool>& is_retry) const {
+  if (batch.size() == 1) {  // the common case needs no bookkeeping across the batch
+    const Event& e = batch[0];
+    if (const std::string* stored = find(e.id)) {
+      if (*stored != e.json) duplicate(e, 0);
+      is_retry[0] = true;
+      return;
+    }
+    int64_t current = version(e.aggregate_type, e.aggregate_id);
+    if (e.version != current + 1) conflict(e, 0, current);
+    return;
+  }
   std::unordered_map<std::string, int64_t> next_versions;
   std::unordered_map<std::string_view, const Event*> batch_ids;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -90,7 +103,6 @@ void EventLog::check_batch(const std::vector<Event>& batch, std::vector<bool>& i
 AppendResult EventLog::append(std::vector<Event> batch) {
   std::vector<bool> is_retry(batch.size(), false);
   check_batch(batch, is_retry);
-  events_.reserve(events_.size() + batch.size());
   AppendResult result;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (is_retry[i]) continue;

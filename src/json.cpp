@@ -184,8 +184,18 @@ void Scanner::validate_utf8_sequence() {
 
 void Scanner::skip_string() {
   ++pos_;  // opening quote
+  const size_t size = text_.size();
   while (true) {
-    if (pos_ >= text_.size()) fail("unterminated string");
+    // Fast path: plain printable ASCII needs no attention.
+    const char* data = text_.data();
+    size_t p = pos_;
+    while (p < size) {
+      unsigned char c = static_cast<unsigned char>(data[p]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++p;
+    }
+    pos_ = p;
+    if (pos_ >= size) fail("unterminated string");
     unsigned char c = static_cast<unsigned char>(text_[pos_]);
     if (c == '"') {
       ++pos_;
@@ -234,6 +244,11 @@ bool Scanner::read_string(std::string& out) {
   out.clear();
   size_t start = pos_;
   skip_string();  // validates first, so decoding below cannot run off the end
+  std::string_view body = text_.substr(start + 1, pos_ - start - 2);
+  if (body.find('\\') == std::string_view::npos) {
+    out.assign(body.data(), body.size());
+    return true;
+  }
   bool valid_unicode = true;
   for (size_t i = start + 1; i < pos_ - 1;) {
     char c = text_[i];
