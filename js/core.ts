@@ -1,0 +1,81 @@
+// The WebAssembly core as the JS layer sees it, and the one way to call it.
+import { AtomServicesError, fromCore } from './errors.js';
+import type { AppendResult } from './types.js';
+
+/** A store living inside the core (bound from C++ in src/bindings/). */
+export interface CoreStore {
+  append(bytes: number): AppendResult;
+  readStream(request: string): string;
+  readAll(request: string): string;
+  version(request: string): number;
+  getEvent(id: string): string | undefined;
+  delete(): void;
+}
+
+export interface CoreLimits {
+  maxNameChars: number;
+  maxDepth: number;
+  maxEventBytes: number;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+}
+
+export interface CoreModule {
+  HEAPU8: Uint8Array;
+  MemoryStore: new () => CoreStore;
+  reserveInput(bytes: number): number;
+  validateEvents(bytes: number): number;
+  checkStreamQuery(request: string): void;
+  checkGlobalQuery(request: string): void;
+  checkName(what: string, value: string): void;
+  eventStamp(): string;
+  newUuid(): string;
+  limits(): CoreLimits;
+}
+
+let loaded: CoreModule | undefined;
+let loadedLimits: CoreLimits | undefined;
+
+/** Called once by the package entry (Node or browser) after the module is instantiated. */
+export function setCore(module: CoreModule): void {
+  loaded = module;
+  loadedLimits = module.limits();
+}
+
+function core(): CoreModule {
+  if (!loaded) {
+    throw new AtomServicesError('INTERNAL', 'the WebAssembly core is not loaded; import atomservices through its package entry');
+  }
+  return loaded;
+}
+
+export function limits(): CoreLimits {
+  core();
+  return loadedLimits as CoreLimits;
+}
+
+/** Runs a core call; whatever it throws comes out as an AtomServicesError. */
+export function callCore<T>(body: (module: CoreModule) => T): T {
+  try {
+    return body(core());
+  } catch (thrown) {
+    throw fromCore(thrown);
+  }
+}
+
+const encoder = new TextEncoder();
+const DIRECT_ENCODE_CHARS = 1 << 20;
+
+/** Writes text as UTF-8 into the core's input buffer (one copy) and returns its length in bytes. */
+export function writeInput(module: CoreModule, text: string): number {
+  if (text.length <= DIRECT_ENCODE_CHARS) {
+    const capacity = text.length * 3;
+    const at = module.reserveInput(capacity);
+    // HEAPU8 is read after reserveInput, which may have grown (and so replaced) the memory.
+    return encoder.encodeInto(text, module.HEAPU8.subarray(at, at + capacity)).written as number;
+  }
+  const bytes = encoder.encode(text);
+  const at = module.reserveInput(bytes.length);
+  module.HEAPU8.set(bytes, at);
+  return bytes.length;
+}

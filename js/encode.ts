@@ -1,0 +1,95 @@
+// JSON encoding at the boundary. JSON cannot hold some JS values (BigInt, functions,
+// NaN, cycles, Map...) and JSON.stringify would drop or mangle them silently: refuse them
+// here with the path to the value. Every rule about events themselves lives in the core.
+import { AtomServicesError, type ErrorCode } from './errors.js';
+import { limits } from './core.js';
+
+class Unencodable extends Error {}
+
+function problemOf(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'bigint': return 'is a BigInt, which JSON cannot hold; store it as a string';
+    case 'function': return 'is a function; events hold data only';
+    case 'symbol': return 'is a symbol; events hold data only';
+    case 'number': return Number.isFinite(value) ? undefined : `is ${value}, which JSON cannot hold; use null or a finite number`;
+    case 'object':
+      if (value instanceof Map) return 'is a Map, which JSON would store as {}; convert it with Object.fromEntries(map)';
+      if (value instanceof Set) return 'is a Set, which JSON would store as {}; convert it with Array.from(set)';
+      if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+        return 'is binary data, which JSON cannot hold faithfully; encode it as text (base64)';
+      }
+      return undefined;
+    default: return undefined;
+  }
+}
+
+function refuse(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' ? value !== null && problemOf(value) : problemOf(value)) throw new Unencodable();
+  return value;
+}
+
+function pathTo(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  if (parent === '') return key;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+}
+
+/** Finds the first value JSON cannot hold, walking no deeper than the core would accept. */
+function diagnose(value: unknown, path: string, ancestors: object[], depthLeft: number): string | undefined {
+  const problem = problemOf(value);
+  if (problem) return `${path} ${problem}`;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === 'function') return undefined;
+  if (ancestors.includes(value)) return `${path} refers back to one of its parents (a cycle); events must be trees of plain data`;
+  if (depthLeft === 0) return `${path} nests deeper than ${limits().maxDepth} levels; flatten the data`;
+  ancestors.push(value);
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    if (child === undefined) continue;
+    const found = diagnose(child, pathTo(path, key), ancestors, depthLeft - 1);
+    if (found) return found;
+  }
+  ancestors.pop();
+  return undefined;
+}
+
+/** JSON.stringify that refuses what JSON cannot hold, with `code` and the path in the message. */
+export function encode(value: unknown, rootPath: string, code: ErrorCode): string {
+  try {
+    return JSON.stringify(value, refuse) ?? 'null';
+  } catch (thrown) {
+    // Depth: events nest 2 levels above payloads; leave room so the core reports the limit.
+    const found = diagnose(value, rootPath, [], limits().maxDepth + 3);
+    if (found) {
+      const field = found.slice(0, found.indexOf(' '));
+      throw new AtomServicesError(code, found, { field });
+    }
+    const text = thrown instanceof Error ? thrown.message : String(thrown);
+    throw new AtomServicesError(code, `${rootPath || 'the arguments'} cannot be encoded as JSON: ${text}`, {}, thrown);
+  }
+}
+
+/** Encodes a batch of events, refusing what the core could never see as an event. */
+export function encodeEvents(events: readonly unknown[]): string {
+  const { maxBatchEvents, maxBatchBytes } = limits();
+  if (events.length > maxBatchEvents) {
+    throw new AtomServicesError('INVALID_BATCH', `a batch holds at most ${maxBatchEvents} events, got ${events.length}; dispatch it in parts`);
+  }
+  for (let i = 0; i < events.length; i++) {
+    const type = typeof events[i];
+    if (type === 'undefined' || type === 'function' || type === 'symbol') {
+      throw new AtomServicesError('INVALID_EVENT', `events[${i}] must be an event object, got ${type}`, { index: i, field: '' });
+    }
+  }
+  const json = encode(events, 'events', 'INVALID_EVENT');
+  if (json.length > maxBatchBytes) {
+    throw new AtomServicesError('EVENT_TOO_LARGE', `the batch is over ${maxBatchBytes} bytes of JSON; dispatch it in parts and keep large data outside events`);
+  }
+  return json;
+}
+
+/** Encodes the arguments of a read for the core, which validates them. */
+export function encodeRequest(request: object): string {
+  return encode(request, '', 'INVALID_ARGUMENT');
+}

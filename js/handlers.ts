@@ -1,0 +1,35 @@
+import { callCore } from './core.js';
+import { AtomServicesError, invalidArgument, type HandlerFailure } from './errors.js';
+import type { IEvent, IEventHandler } from './types.js';
+
+/** Refuses anything that is not a usable handler, naming what is wrong. */
+export function checkHandler(handler: unknown, where: string): asserts handler is IEventHandler {
+  if (typeof handler !== 'object' || handler === null) {
+    throw invalidArgument(where, 'must be a handler object { EventName, handle(event) }');
+  }
+  const { EventName, AggregateType, name, handle } = handler as Record<string, unknown>;
+  if (typeof EventName !== 'string') throw invalidArgument(`${where}.EventName`, 'must be a string (an event name, or "*" for every event)');
+  callCore((core) => core.checkName(`${where}.EventName`, EventName));
+  if (AggregateType !== undefined) {
+    if (typeof AggregateType !== 'string') throw invalidArgument(`${where}.AggregateType`, 'must be a string when given');
+    callCore((core) => core.checkName(`${where}.AggregateType`, AggregateType));
+  }
+  if (name !== undefined && typeof name !== 'string') throw invalidArgument(`${where}.name`, 'must be a string when given');
+  if (typeof handle !== 'function') throw invalidArgument(`${where}.handle`, 'must be a function (event) => void | Promise<void>');
+}
+
+export function matches(handler: IEventHandler, event: IEvent): boolean {
+  return (handler.EventName === '*' || handler.EventName === event.EventName) &&
+    (handler.AggregateType === undefined || handler.AggregateType === event.AggregateType);
+}
+
+export function handlerFailed(failures: HandlerFailure[]): AtomServicesError {
+  const shown = failures.slice(0, 5).map((f) => {
+    const reason = f.error instanceof Error ? f.error.message : String(f.error);
+    return `'${f.handler}' on ${f.EventName} ${f.eventId}: ${reason}`;
+  });
+  const more = failures.length > shown.length ? `; and ${failures.length - shown.length} more` : '';
+  const count = failures.length === 1 ? '1 handler failed' : `${failures.length} handlers failed`;
+  return new AtomServicesError('HANDLER_FAILED', `${count} (the events are stored): ${shown.join('; ')}${more}`,
+    { failures }, failures[0]?.error);
+}

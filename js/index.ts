@@ -1,0 +1,13 @@
+// The public API, the same for Node and browsers. The entries (node.ts, browser.ts) load
+// the WebAssembly core first, then re-export this.
+export { EventBuilder } from './event-builder.js';
+export type { EventDefinition, EventInput } from './event-builder.js';
+export { createService } from './service.js';
+export { InstantEventBus } from './instant-event-bus.js';
+export { MemoryEventStore } from './memory-store.js';
+export { AtomServicesError, ERROR_CODES } from './errors.js';
+export type { AtomServicesErrorDetails, ErrorCode, HandlerFailure } from './errors.js';
+export type {
+  AppendResult, IEvent, IEventBus, IEventHandler, IEventStore, IReducer, IService, Notified,
+  PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, ServiceOptions,
+} from './types.js';

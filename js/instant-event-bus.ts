@@ -1,0 +1,35 @@
+import { checkHandler, handlerFailed, matches } from './handlers.js';
+import type { HandlerFailure } from './errors.js';
+import type { IEvent, IEventBus, IEventHandler } from './types.js';
+
+/**
+ * A local, in-memory bus. For each event in order, it runs the matching handlers together
+ * and waits until all of them settled; a failing handler never stops the others.
+ */
+export class InstantEventBus implements IEventBus {
+  #handlers: { handler: IEventHandler }[] = [];
+
+  subscribe(handler: IEventHandler): () => void {
+    checkHandler(handler, 'handler');
+    const entry = { handler };  // one entry per subscription, even of the same handler
+    this.#handlers = [...this.#handlers, entry];
+    return () => {
+      this.#handlers = this.#handlers.filter((e) => e !== entry);
+    };
+  }
+
+  async publish(events: readonly IEvent[]): Promise<void> {
+    const failures: HandlerFailure[] = [];
+    for (const event of events) {
+      const matching = this.#handlers.filter((e) => matches(e.handler, event)).map((e) => e.handler);
+      if (matching.length === 0) continue;
+      const results = await Promise.allSettled(matching.map(async (h) => h.handle(event)));
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') return;
+        const handler = matching[i] as IEventHandler;
+        failures.push({ handler: handler.name ?? handler.EventName, EventName: event.EventName, eventId: event._id, error: result.reason });
+      });
+    }
+    if (failures.length > 0) throw handlerFailed(failures);
+  }
+}

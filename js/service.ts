@@ -1,0 +1,186 @@
+import { callCore, writeInput } from './core.js';
+import { encodeEvents, encodeRequest } from './encode.js';
+import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import { checkHandler } from './handlers.js';
+import { InstantEventBus } from './instant-event-bus.js';
+import { MemoryEventStore } from './memory-store.js';
+import { NativeEventStore } from './native-store.js';
+import type {
+  IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
+} from './types.js';
+
+const STORE_METHODS = ['append', 'readStream', 'readAll', 'getVersion', 'getEvent', 'close'] as const;
+const BUS_METHODS = ['subscribe', 'publish'] as const;
+const OPTION_KEYS = new Set(['EventStore', 'EventBus', 'EventHandlers']);
+
+function checkImplements(value: unknown, field: string, contract: string, methods: readonly string[]): void {
+  if (typeof value !== 'object' || value === null) throw invalidArgument(field, `must be an object implementing ${contract}`);
+  const missing = methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) throw invalidArgument(field, `must implement ${contract}; missing: ${missing.join(', ')}`);
+}
+
+function checkOptions(options: unknown): asserts options is ServiceOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgument('options', 'must be an object { EventStore?, EventBus?, EventHandlers? }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw invalidArgument(key, 'is not an option of createService; use EventStore, EventBus or EventHandlers');
+  }
+  const { EventStore, EventBus, EventHandlers } = options as ServiceOptions;
+  if (EventStore !== undefined) checkImplements(EventStore, 'EventStore', 'IEventStore', STORE_METHODS);
+  if (EventBus !== undefined) checkImplements(EventBus, 'EventBus', 'IEventBus', BUS_METHODS);
+  if (EventHandlers !== undefined) {
+    if (!Array.isArray(EventHandlers)) throw invalidArgument('EventHandlers', 'must be an array of handlers');
+    EventHandlers.forEach((handler, i) => checkHandler(handler, `EventHandlers[${i}]`));
+  }
+}
+
+class Service implements IService {
+  readonly #store: IEventStore;
+  readonly #bus: IEventBus;
+  readonly #unsubscribes: (() => void)[];
+  readonly #listeners = new Set<(error: AtomServicesError) => void>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ServiceOptions) {
+    this.#store = options.EventStore ?? new MemoryEventStore();
+    this.#bus = options.EventBus ?? new InstantEventBus();
+    this.#unsubscribes = (options.EventHandlers ?? []).map((handler) => this.#bus.subscribe(handler));
+  }
+
+  dispatch(events: IEvent | readonly IEvent[], notified?: Notified): Promise<void> {
+    if (notified === undefined) return this.#track(this.#dispatchEventual(events));
+    if (typeof notified !== 'function') {
+      return Promise.reject(invalidArgument('notified', 'must be a function (err?) => void when given'));
+    }
+    return this.#track(this.#dispatchStrong(events, notified));
+  }
+
+  async #dispatchEventual(input: IEvent | readonly IEvent[]): Promise<void> {
+    const events = await this.#append(input);
+    this.#track(this.#bus.publish(events).catch((error) => this.#report(error)));
+  }
+
+  async #dispatchStrong(input: IEvent | readonly IEvent[], notified: Notified): Promise<void> {
+    let failure: AtomServicesError | undefined;
+    try {
+      const events = await this.#append(input);
+      await this.#bus.publish(events);
+    } catch (error) {
+      failure = error instanceof AtomServicesError ? error : asStoreError(error);
+    }
+    try {
+      notified(failure);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  async #append(input: IEvent | readonly IEvent[]): Promise<readonly IEvent[]> {
+    if (this.#closing) throw storeClosed('service');
+    const events: readonly IEvent[] = Array.isArray(input) ? input : [input as IEvent];
+    const store = this.#store;
+    if (store instanceof NativeEventStore) {
+      store.appendNow(events);  // validated by the core as it appends
+      return events;
+    }
+    // A store written in JS gets only events the core has validated.
+    const json = encodeEvents(events);
+    callCore((core) => core.validateEvents(writeInput(core, json)));
+    try {
+      await store.append(events);
+    } catch (error) {
+      throw asStoreError(error);
+    }
+    return events;
+  }
+
+  async getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]> {
+    this.#checkOpen();
+    this.#checkStreamArguments({ AggregateType, AggregateID, options });
+    return await this.#callStore(() => this.#store.readStream(AggregateType, AggregateID, options)) as E[];
+  }
+
+  async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
+    this.#checkOpen();
+    this.#checkStreamArguments({ AggregateType, AggregateID });
+    return this.#callStore(() => this.#store.getVersion(AggregateType, AggregateID));
+  }
+
+  async rehydrate<S, E extends IEvent = IEvent>(
+    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S): Promise<Rehydrated<S>> {
+    if (typeof reducer !== 'function') throw invalidArgument('reducer', 'must be a function (state, event) => state');
+    const events = await this.getEvents<E>(AggregateType, AggregateID);
+    let state = initialState;
+    for (const event of events) state = reducer(state, event);
+    const last = events[events.length - 1];
+    return { state, version: last ? last._version : 0 };
+  }
+
+  onError(listener: (error: AtomServicesError) => void): () => void {
+    if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function (error) => void');
+    const entry = (error: AtomServicesError) => listener(error);  // one entry per call
+    this.#listeners.add(entry);
+    return () => { this.#listeners.delete(entry); };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
+      for (const unsubscribe of this.#unsubscribes) unsubscribe();
+      await this.#callStore(() => this.#store.close());
+    })();
+    return this.#closing;
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw storeClosed('service');
+  }
+
+  // Our own stores validate in the core; a store written in JS gets validated arguments too.
+  #checkStreamArguments(request: object): void {
+    if (this.#store instanceof NativeEventStore) return;
+    callCore((core) => core.checkStreamQuery(encodeRequest(request)));
+  }
+
+  async #callStore<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const forget = () => { this.#inFlight.delete(promise); };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #report(thrown: unknown): void {
+    const error = thrown instanceof AtomServicesError ? thrown
+      : new AtomServicesError('HANDLER_FAILED', `an error reached the service: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {}, thrown);
+    if (this.#listeners.size === 0) {
+      console.error('atomservices:', error);
+      return;
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(error);
+      } catch (listenerError) {
+        console.error('atomservices: an onError listener threw', listenerError);
+      }
+    }
+  }
+}
+
+/**
+ * Wires a store, a bus and handlers into a service. Synchronous and lazy: nothing is
+ * opened until the first call that needs the store.
+ */
+export function createService(options: ServiceOptions = {}): IService {
+  checkOptions(options);
+  return new Service(options);
+}
