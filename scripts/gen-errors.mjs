@@ -11,7 +11,23 @@ export function readErrorCodes() {
   return entries.map(([, code, description]) => ({ code, description: JSON.parse(description) }));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** The README's error table, between its error-codes markers. */
+export function readmeTable() {
+  const rows = readErrorCodes().map(({ code, description }) => `| \`${code}\` | ${description.replace(/_version|_id/g, (m) => `\`${m}\``)} |`);
+  return ['| code | meaning and what to do |', '| --- | --- |', ...rows].join('\n');
+}
+
+const README_TABLE = /(<!-- error-codes:start -->)[\s\S]*?(<!-- error-codes:end -->)/;
+
+export function readmeWithTable(readme) {
+  if (!README_TABLE.test(readme)) throw new Error('README.md has no error-codes markers');
+  return readme.replace(README_TABLE, (_, start, end) => `${start}\n${readmeTable()}\n${end}`);
+}
+
+if (process.argv[2] === '--readme') {
+  const path = join(root, 'README.md');
+  writeFileSync(path, readmeWithTable(readFileSync(path, 'utf8')));
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const lines = readErrorCodes().map(({ code, description }) => `  ${code}: ${JSON.stringify(description)},`);
   const out = join(root, 'js/generated/error-codes.ts');
   mkdirSync(dirname(out), { recursive: true });

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the test suites: native (Catch2 under CTest), node (node:test over the built
+# package), package (npm pack + install in a blank app, JS and strict TypeScript) and
+# browser (headless Chromium). With no argument, all of them. Expects a built dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+native() {
+  if [[ ! -f build/native/CMakeCache.txt ]]; then
+    cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build build/native -j"$(nproc)" >/dev/null
+  ctest --test-dir build/native -j"$(nproc)" --output-on-failure
+}
+node_tests() { node --test tests/node/; }
+package() { bash tests/package/run.sh; }
+browser() { node --test tests/browser/; }
+
+case "${1:-all}" in
+  native) native ;;
+  node) node_tests ;;
+  package) package ;;
+  browser) browser ;;
+  all) native && node_tests && package && browser ;;
+  *) echo "usage: scripts/test.sh [native|node|package|browser]" >&2; exit 2 ;;
+esac
