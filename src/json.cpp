@@ -306,6 +306,19 @@ std::optional<int64_t> to_safe_integer(std::string_view token) {
 void append_string(std::string& out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
   out += '"';
+  bool plain = true;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.append(s.data(), s.size());
+    out += '"';
+    return;
+  }
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
