@@ -64,17 +64,18 @@ const std::string* EventLog::find(std::string_view event_id) const {
 
 // Decides every event of the batch against the log and the batch's own earlier events,
 // before anything is written.
-void EventLog::check_batch(const std::vector<Event>& batch, std::vector<bool>& is_retry) const {
+std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
+  std::vector<bool> is_retry(batch.size(), false);
   if (batch.size() == 1) {  // the common case needs no bookkeeping across the batch
     const Event& e = batch[0];
     if (const std::string* stored = find(e.id)) {
       if (*stored != e.json) duplicate(e, 0);
       is_retry[0] = true;
-      return;
+      return is_retry;
     }
     int64_t current = version(e.aggregate_type, e.aggregate_id);
     if (e.version != current + 1) conflict(e, 0, current);
-    return;
+    return is_retry;
   }
   std::unordered_map<std::string, int64_t> next_versions;
   std::unordered_map<std::string_view, const Event*> batch_ids;
@@ -98,26 +99,45 @@ void EventLog::check_batch(const std::vector<Event>& batch, std::vector<bool>& i
     if (e.version != current + 1) conflict(e, i, current);
     next_versions[key] = e.version;
   }
+  return is_retry;
 }
 
-AppendResult EventLog::append(std::vector<Event> batch) {
-  std::vector<bool> is_retry(batch.size(), false);
-  check_batch(batch, is_retry);
+uint32_t EventLog::stream_for(std::string key) {
+  auto [it, inserted] = stream_index_.emplace(std::move(key), static_cast<uint32_t>(streams_.size()));
+  if (inserted) streams_.emplace_back();
+  return it->second;
+}
+
+AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>& is_retry) {
   AppendResult result;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (is_retry[i]) continue;
     Event& e = batch[i];
-    std::string key = stream_key(e.aggregate_type, e.aggregate_id);
-    auto [it, inserted] = stream_index_.emplace(std::move(key), static_cast<uint32_t>(streams_.size()));
-    if (inserted) streams_.emplace_back();
+    uint32_t stream = stream_for(stream_key(e.aggregate_type, e.aggregate_id));
     uint64_t position = events_.size() + 1;
-    streams_[it->second].positions.push_back(position);
+    streams_[stream].positions.push_back(position);
     id_index_.emplace(e.id, position);
-    events_.push_back(Stored{std::move(e.json), it->second});
+    events_.push_back(Stored{std::move(e.json), stream});
     ++result.appended;
   }
   result.last_position = events_.size();
   return result;
+}
+
+AppendResult EventLog::append(std::vector<Event> batch) {
+  std::vector<bool> is_retry = prepare(batch);
+  return commit(batch, is_retry);
+}
+
+bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
+                       int64_t version, std::string json) {
+  uint32_t stream = stream_for(stream_key(type, aggregate_id));
+  if (static_cast<int64_t>(streams_[stream].positions.size()) + 1 != version) return false;
+  uint64_t position = events_.size() + 1;
+  if (!id_index_.emplace(std::string(event_id), position).second) return false;
+  streams_[stream].positions.push_back(position);
+  events_.push_back(Stored{std::move(json), stream});
+  return true;
 }
 
 std::string EventLog::read_stream(std::string_view type, std::string_view id,

@@ -34,6 +34,15 @@ class EventLog {
  public:
   // Stores the batch, or nothing of it: throws CONCURRENCY_CONFLICT or DUPLICATE_EVENT_ID.
   AppendResult append(std::vector<Event> batch);
+  // The two halves of append, for stores that write the batch somewhere in between.
+  // prepare() decides without changing anything and returns which events are retries of
+  // stored ones; commit() then stores the others.
+  std::vector<bool> prepare(const std::vector<Event>& batch) const;
+  AppendResult commit(std::vector<Event>& batch, const std::vector<bool>& is_retry);
+  // Adds an event read back from storage. Returns false when its version does not follow
+  // its stream's (the stored data is inconsistent).
+  bool restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
+               int64_t version, std::string json);
 
   // JSON array of the stream's events in version order (reversed when backward).
   std::string read_stream(std::string_view type, std::string_view id,
@@ -57,7 +66,7 @@ class EventLog {
 
   static std::string stream_key(std::string_view type, std::string_view id);
   const Stream* find_stream(std::string_view type, std::string_view id) const;
-  void check_batch(const std::vector<Event>& batch, std::vector<bool>& is_retry) const;
+  uint32_t stream_for(std::string key);
 
   std::vector<Stored> events_;  // events_[p - 1] is at global position p
   std::vector<Stream> streams_;

@@ -1,0 +1,98 @@
+#pragma once
+// The log-structured storage engine under every durable store. Events are appended to a
+// small active segment file as checksummed frames, one frame per batch (so a batch is
+// atomic: a torn frame is dropped whole). Closed segments are merged in size tiers, so the
+// file count stays small and each commit writes only the batch. Opening a store scans the
+// frames, cuts a torn tail, and rebuilds the in-memory indexes from the frames' own fields,
+// without parsing any event's JSON.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "atomservices/event_log.hpp"
+
+namespace atomservices {
+
+// Makes written bytes durable. Natively: fsync(2). In WebAssembly the JS layer supplies it
+// (Node: fs.fsyncSync on the real descriptor; IndexedDB: nothing, FS.syncfs covers it).
+class Syncer {
+ public:
+  virtual ~Syncer() = default;
+  virtual void sync_file(int fd) = 0;
+  virtual void sync_directory(const std::string& path) = 0;
+};
+
+std::shared_ptr<Syncer> posix_syncer();
+
+struct SegmentStoreOptions {
+  std::string directory;
+  size_t segment_bytes = 4 << 20;      // the active segment is closed once past this size
+  size_t merge_fanout = 8;             // this many closed segments of one size tier merge into one
+  size_t max_merged_bytes = 64 << 20;  // segments are not merged beyond this size
+};
+
+// Where stored data stopped being trustworthy.
+struct Corruption {
+  std::string file;
+  uint64_t offset = 0;
+  std::string reason;
+};
+
+struct StorageStats {
+  size_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t torn_bytes_cut = 0;  // bytes of a torn tail cut when the store was opened
+};
+
+class SegmentStore {
+ public:
+  // Opens (creating when missing) the store in options.directory and recovers it. A corrupt
+  // record does not fail the open: the events before it are loaded, corruption() says where,
+  // and append() refuses with STORE_CORRUPT.
+  SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> syncer);
+  ~SegmentStore();
+  SegmentStore(const SegmentStore&) = delete;
+  SegmentStore& operator=(const SegmentStore&) = delete;
+
+  // Validates and writes the batch (all or nothing); durable after the next sync().
+  AppendResult append(std::vector<Event> batch);
+  // Makes every appended event durable.
+  void sync();
+  void close();
+
+  const EventLog& log() const { return log_; }
+  const std::optional<Corruption>& corruption() const { return corruption_; }
+  StorageStats stats() const;
+
+ private:
+  struct Segment {
+    uint64_t first = 0;   // global position of its first event
+    uint64_t events = 0;
+    uint64_t bytes = 0;
+  };
+
+  std::string path_of(uint64_t first) const;
+  void recover();
+  bool load_segment(const std::string& name, Segment& segment, bool is_last);
+  void open_active(const Segment& segment);
+  void start_segment();
+  void roll();
+  void merge_closed();
+  void merge(size_t from);
+  size_t tier(uint64_t bytes) const;
+
+  SegmentStoreOptions options_;
+  std::shared_ptr<Syncer> syncer_;
+  EventLog log_;
+  std::vector<Segment> closed_;
+  Segment active_;
+  int active_fd_ = -1;
+  bool active_dirty_ = false;
+  bool directory_dirty_ = false;
+  uint64_t torn_bytes_cut_ = 0;
+  std::optional<Corruption> corruption_;
+};
+
+}  // namespace atomservices

@@ -1,0 +1,21 @@
+#pragma once
+// Thin POSIX file helpers for the storage engine. Failures throw STORE_FAILURE naming the
+// path and the system's reason.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atomservices::files {
+
+void make_directories(const std::string& path);
+std::vector<std::string> list(const std::string& directory);
+std::string read_all(const std::string& path);
+int open_for_append(const std::string& path, bool create_new);
+void write_at(int fd, std::string_view bytes, uint64_t offset, const std::string& path);
+void truncate(const std::string& path, uint64_t size);
+void rename(const std::string& from, const std::string& to);
+void remove(const std::string& path);
+void close(int fd);
+
+}  // namespace atomservices::files

@@ -1,0 +1,144 @@
+#include "frames.hpp"
+
+#include "atomservices/crc32c.hpp"
+
+namespace atomservices::frames {
+namespace {
+
+constexpr std::string_view kMagic = "ATOMSEG1";
+constexpr uint32_t kMarker = 0x4D52FA7E;
+enum Kind : uint8_t { kHeader = 0, kBatch = 1 };
+
+template <class T>
+void put(std::string& out, T value) {
+  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xFF);
+}
+
+std::string frame(const std::string& payload) {
+  std::string out;
+  out.reserve(payload.size() + kFrameHeaderBytes);
+  put<uint32_t>(out, kMarker);
+  put<uint32_t>(out, static_cast<uint32_t>(payload.size()));
+  put<uint32_t>(out, crc32c(payload.data(), payload.size()));
+  return out + payload;
+}
+
+// Reads little-endian fields with bounds checks; any overrun marks the reader failed.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  template <class T>
+  T get() {
+    if (!ok_ || bytes_.size() - pos_ < sizeof(T)) return fail<T>();
+    uint64_t value = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) value |= uint64_t(static_cast<uint8_t>(bytes_[pos_ + i])) << (8 * i);
+    pos_ += sizeof(T);
+    return static_cast<T>(value);
+  }
+  std::string_view take(size_t n) {
+    if (!ok_ || bytes_.size() - pos_ < n) return fail<std::string_view>();
+    std::string_view out = bytes_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  bool done() const { return ok_ && pos_ == bytes_.size(); }
+  bool ok() const { return ok_; }
+
+ private:
+  template <class T>
+  T fail() {
+    ok_ = false;
+    return T{};
+  }
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::string header(uint64_t first_position) {
+  std::string payload;
+  put<uint8_t>(payload, kHeader);
+  payload += kMagic;
+  put<uint64_t>(payload, first_position);
+  return frame(payload);
+}
+
+std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip) {
+  std::string payload;
+  uint32_t count = 0;
+  for (size_t i = 0; i < events.size(); ++i) count += skip[i] ? 0 : 1;
+  if (count == 0) return {};
+  put<uint8_t>(payload, kBatch);
+  put<uint32_t>(payload, count);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (skip[i]) continue;
+    const Event& e = events[i];
+    put<uint64_t>(payload, static_cast<uint64_t>(e.version));
+    put<uint16_t>(payload, static_cast<uint16_t>(e.id.size()));
+    put<uint16_t>(payload, static_cast<uint16_t>(e.aggregate_type.size()));
+    put<uint16_t>(payload, static_cast<uint16_t>(e.aggregate_id.size()));
+    put<uint32_t>(payload, static_cast<uint32_t>(e.json.size()));
+    payload += e.id;
+    payload += e.aggregate_type;
+    payload += e.aggregate_id;
+    payload += e.json;
+  }
+  return frame(payload);
+}
+
+Frame read(std::string_view bytes, size_t offset) {
+  Reader head(bytes.substr(offset));
+  uint32_t marker = head.get<uint32_t>();
+  uint32_t length = head.get<uint32_t>();
+  uint32_t crc = head.get<uint32_t>();
+  size_t available = bytes.size() - offset;
+  if (head.ok() && marker != kMarker) return {Status::BadPayload, offset + kFrameHeaderBytes, {}};
+  if (!head.ok() || length > kMaxPayloadBytes || available - kFrameHeaderBytes < length) {
+    return {Status::Truncated, offset + kFrameHeaderBytes + length, {}};
+  }
+  std::string_view payload = bytes.substr(offset + kFrameHeaderBytes, length);
+  Status status = crc32c(payload.data(), payload.size()) == crc ? Status::Ok : Status::BadChecksum;
+  return {status, offset + kFrameHeaderBytes + length, payload};
+}
+
+bool intact_frame_after(std::string_view bytes, size_t offset) {
+  char marker[4];
+  for (int i = 0; i < 4; ++i) marker[i] = static_cast<char>((kMarker >> (8 * i)) & 0xFF);
+  for (size_t at = bytes.find(std::string_view(marker, 4), offset + 1); at != std::string_view::npos;
+       at = bytes.find(std::string_view(marker, 4), at + 1)) {
+    if (read(bytes, at).status == Status::Ok) return true;
+  }
+  return false;
+}
+
+std::optional<uint64_t> read_header(std::string_view payload) {
+  Reader r(payload);
+  bool ok = r.get<uint8_t>() == kHeader && r.take(kMagic.size()) == kMagic;
+  uint64_t first = r.get<uint64_t>();
+  if (!ok || !r.done() || first == 0) return std::nullopt;
+  return first;
+}
+
+std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload) {
+  Reader r(payload);
+  if (r.get<uint8_t>() != kBatch) return std::nullopt;
+  uint32_t count = r.get<uint32_t>();
+  std::vector<StoredEvent> events;
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    StoredEvent e{};
+    e.version = static_cast<int64_t>(r.get<uint64_t>());
+    uint16_t id_size = r.get<uint16_t>(), type_size = r.get<uint16_t>(), aggregate_size = r.get<uint16_t>();
+    uint32_t json_size = r.get<uint32_t>();
+    e.id = r.take(id_size);
+    e.aggregate_type = r.take(type_size);
+    e.aggregate_id = r.take(aggregate_size);
+    e.json = r.take(json_size);
+    events.push_back(e);
+  }
+  if (!r.done() || count == 0) return std::nullopt;
+  return events;
+}
+
+}  // namespace atomservices::frames

@@ -1,0 +1,49 @@
+#pragma once
+// The on-disk record format. A frame is [u32 marker][u32 payload length][u32 CRC-32C of
+// payload][payload], little-endian. The marker lets recovery find later intact frames after
+// a damaged one, to tell a torn tail (nothing intact after it) from damage in the middle. Payloads: a segment header (kind 0: magic, first position) or a batch of
+// events (kind 1: count, then per event its version, id, stream and JSON), so an open can
+// rebuild the indexes from the frame alone.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atomservices/event.hpp"
+
+namespace atomservices::frames {
+
+constexpr size_t kFrameHeaderBytes = 12;
+constexpr uint32_t kMaxPayloadBytes = Limits::kMaxBatchBytes + (16 << 20);
+
+struct StoredEvent {
+  int64_t version;
+  std::string_view id;
+  std::string_view aggregate_type;
+  std::string_view aggregate_id;
+  std::string_view json;
+};
+
+std::string header(uint64_t first_position);
+// The batch's events that are not retries, as one frame; empty when there are none.
+std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip);
+
+enum class Status { Ok, Truncated, BadChecksum, BadPayload };
+
+struct Frame {
+  Status status;
+  size_t end;               // offset just past the frame (as declared)
+  std::string_view payload;
+};
+
+// Reads the frame at `offset` of `bytes`.
+Frame read(std::string_view bytes, size_t offset);
+// True when an intact frame starts anywhere after `offset`.
+bool intact_frame_after(std::string_view bytes, size_t offset);
+// The header's first position, if the payload is a valid header.
+std::optional<uint64_t> read_header(std::string_view payload);
+// The events of a batch payload, if it is well-formed.
+std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload);
+
+}  // namespace atomservices::frames
