@@ -12,7 +12,8 @@ set(ATOMSERVICES_LINK_OPTIONS
   -sMODULARIZE=1 -sEXPORT_NAME=createAtomServicesCore
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,print,printErr
-  -sDYNAMIC_EXECUTION=0)
+  -sDYNAMIC_EXECUTION=0
+  -sFORCE_FILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=FS)
 
 # Both loaders are named atomservices.* so that each looks for atomservices.wasm beside
 # itself; they are linked into separate folders and the build checks the two .wasm files
@@ -26,6 +27,8 @@ function(atomservices_wasm_target name folder suffix)
 endfunction()
 
 atomservices_wasm_target(atomservices_node node .cjs
-  -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0)
+  -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -lnodefs.js
+  # A library must not install process-wide handlers for exceptions and rejections.
+  -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0)
 atomservices_wasm_target(atomservices_web web .mjs
-  -sENVIRONMENT=web,worker -sEXPORT_ES6=1)
+  -sENVIRONMENT=web,worker -sEXPORT_ES6=1 -lidbfs.js)

@@ -2,7 +2,13 @@
 // any importing code runs, so EventBuilder is synchronous from the first line.
 import createCore from '../wasm/atomservices.mjs';
 import { setCore, type CoreModule } from './core.js';
+import { IndexedDBEventStore } from './indexeddb-store.js';
+import { setDefaultStore } from './service.js';
 
 setCore((await createCore()) as CoreModule);
 
+setDefaultStore(() => new IndexedDBEventStore({ name: 'atomservices' }));
+
 export * from './index.js';
+export { IndexedDBEventStore } from './indexeddb-store.js';
+export type { IndexedDBEventStoreOptions } from './indexeddb-store.js';

@@ -12,6 +12,31 @@ export interface CoreStore {
   delete(): void;
 }
 
+/** Makes written bytes durable; the core calls it (see src/bindings/). */
+export interface Syncer {
+  syncFile(fd: number): void;
+  syncDirectory(path: string): void;
+}
+
+/** A segment store inside the core, over a directory of the core's file system. */
+export interface DurableCoreStore extends CoreStore {
+  open(directory: string, segmentBytes: number, syncer: Syncer): void;
+  sync(): void;
+  close(): void;
+  stats(): { events: number; files: number; bytes: number; tornBytesCut: number };
+  corruption(): { file: string; offset: number; reason: string } | undefined;
+}
+
+/** The part of Emscripten's FS the stores use. */
+export interface CoreFileSystem {
+  mkdirTree(path: string): void;
+  mount(type: unknown, options: object, mountpoint: string): void;
+  unmount(mountpoint: string): void;
+  lookupPath(path: string): { node: { mount: unknown } };
+  getStream(fd: number): { nfd?: number } | null;
+  filesystems: Record<string, { syncfs?(mount: unknown, populate: boolean, done: (error: unknown) => void): void }>;
+}
+
 export interface CoreLimits {
   maxNameChars: number;
   maxDepth: number;
@@ -23,6 +48,8 @@ export interface CoreLimits {
 export interface CoreModule {
   HEAPU8: Uint8Array;
   MemoryStore: new () => CoreStore;
+  DurableStore: new () => DurableCoreStore;
+  FS: CoreFileSystem;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
   checkStreamQuery(request: string): void;

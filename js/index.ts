@@ -5,6 +5,7 @@ export type { EventDefinition, EventInput } from './event-builder.js';
 export { createService } from './service.js';
 export { InstantEventBus } from './instant-event-bus.js';
 export { MemoryEventStore } from './memory-store.js';
+export type { StorageStats, StoreCorruption } from './durable-store.js';
 export { AtomServicesError, ERROR_CODES } from './errors.js';
 export type { AtomServicesErrorDetails, ErrorCode, HandlerFailure } from './errors.js';
 export type {

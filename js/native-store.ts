@@ -1,71 +1,92 @@
 // The JS face of every store that lives in the WebAssembly core.
 import { callCore, writeInput, type CoreModule, type CoreStore } from './core.js';
 import { encodeEvents, encodeRequest } from './encode.js';
-import { invalidArgument, storeClosed } from './errors.js';
+import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
 import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions } from './types.js';
 
 // A store dropped without close() still frees its memory inside the core.
 const unreleased = new FinalizationRegistry<CoreStore>((store) => store.delete());
 
 export abstract class NativeEventStore implements IEventStore {
-  #store: CoreStore | undefined;
-  #closed = false;
+  #opening: Promise<CoreStore> | undefined;
+  #closing: Promise<void> | undefined;
+  #failure: AtomServicesError | undefined;
 
-  /** Creates the store inside the core; called on first use, so construction does no work. */
-  protected abstract open(core: CoreModule): CoreStore;
+  /** Creates the store inside the core. Called on first use, so construction does no work. */
+  protected abstract open(core: CoreModule): CoreStore | Promise<CoreStore>;
+  /** Resolves once everything appended so far is durable. */
+  protected durable(): Promise<void> | void {}
+  /** Undoes what open() did outside the core (locks, mounts), after the core store is gone. */
+  protected async release(): Promise<void> {}
 
-  #opened(): CoreStore {
-    if (this.#closed) throw storeClosed('event store');
-    if (!this.#store) {
-      this.#store = callCore((core) => this.open(core));
-      unreleased.register(this, this.#store, this);
-    }
-    return this.#store;
+  /** The core store, opened on first use; an open that failed is tried again by the next call. */
+  protected opened(): Promise<CoreStore> {
+    if (this.#closing) return Promise.reject(storeClosed('event store'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    this.#opening ??= (async () => {
+      const store = await callCore((core) => this.open(core));
+      unreleased.register(this, store, this);
+      return store;
+    })().catch((error) => {
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
   }
 
-  /** Synchronous append, for the service's fast path. Throws instead of rejecting. */
-  appendNow(events: readonly IEvent[]): AppendResult {
-    const store = this.#opened();
-    const json = encodeEvents(events);
-    return callCore((core) => store.append(writeInput(core, json)));
+  /** After a failed sync nothing later can be trusted to be durable: refuse until reopened. */
+  protected poison(cause: unknown): AtomServicesError {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    this.#failure = new AtomServicesError('STORE_FAILURE',
+      `the store could not make events durable (${text}); close it and open it again`, {}, cause);
+    return this.#failure;
   }
 
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
-    return this.appendNow(events);
+    const store = await this.opened();
+    if (this.#closing) throw storeClosed('event store');
+    const json = encodeEvents(events);
+    const result = callCore((core) => store.append(writeInput(core, json)));
+    await this.durable();
+    return result;
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {
-    const store = this.#opened();
+    const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID, options });
     return JSON.parse(callCore(() => store.readStream(request)));
   }
 
   async readAll(options?: ReadAllOptions): Promise<PositionedEvent[]> {
-    const store = this.#opened();
+    const store = await this.opened();
     const request = encodeRequest(options ?? {});
     return JSON.parse(callCore(() => store.readAll(request)));
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
-    const store = this.#opened();
+    const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID });
     return callCore(() => store.version(request));
   }
 
   async getEvent(_id: string): Promise<IEvent | undefined> {
-    const store = this.#opened();
     if (typeof _id !== 'string') throw invalidArgument('_id', `must be a string, got ${_id === null ? 'null' : typeof _id}`);
+    const store = await this.opened();
     const json = callCore(() => store.getEvent(_id));
     return json === undefined ? undefined : JSON.parse(json);
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#store) {
+  /** Waits for appends in flight to become durable, then frees the store. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const store = await this.#opening?.catch(() => undefined);
+      if (!store) return;
+      await Promise.resolve(this.durable()).catch(() => undefined);
       unreleased.unregister(this);
-      this.#store.delete();
-      this.#store = undefined;
-    }
+      store.delete();
+      await this.release();
+    })();
+    return this.#closing;
   }
 }

@@ -1,10 +1,16 @@
 // Node entry (CommonJS). The core is instantiated synchronously, so everything works
 // right after require() or import.
 import { setCore, type CoreModule } from './core.js';
+import { FileEventStore } from './file-store.js';
+import { setDefaultStore } from './service.js';
 
 const createCore = require('../wasm/atomservices.cjs') as (module: object) => unknown;
 const core = {} as CoreModule;
 createCore(core);
 setCore(core);
 
+setDefaultStore(() => new FileEventStore({ directory: '.atomservices' }));
+
 export * from './index.js';
+export { FileEventStore } from './file-store.js';
+export type { FileEventStoreOptions } from './file-store.js';

@@ -9,6 +9,13 @@ import type {
   IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
 } from './types.js';
 
+let defaultStore: () => IEventStore = () => new MemoryEventStore();
+
+/** Set by the platform entry: files in Node, IndexedDB in browsers. */
+export function setDefaultStore(create: () => IEventStore): void {
+  defaultStore = create;
+}
+
 const STORE_METHODS = ['append', 'readStream', 'readAll', 'getVersion', 'getEvent', 'close'] as const;
 const BUS_METHODS = ['subscribe', 'publish'] as const;
 const OPTION_KEYS = new Set(['EventStore', 'EventBus', 'EventHandlers']);
@@ -44,7 +51,7 @@ class Service implements IService {
   #closing: Promise<void> | undefined;
 
   constructor(options: ServiceOptions) {
-    this.#store = options.EventStore ?? new MemoryEventStore();
+    this.#store = options.EventStore ?? defaultStore();
     this.#bus = options.EventBus ?? new InstantEventBus();
     this.#unsubscribes = (options.EventHandlers ?? []).map((handler) => this.#bus.subscribe(handler));
   }
@@ -82,7 +89,7 @@ class Service implements IService {
     const events: readonly IEvent[] = Array.isArray(input) ? input : [input as IEvent];
     const store = this.#store;
     if (store instanceof NativeEventStore) {
-      store.appendNow(events);  // validated by the core as it appends
+      await store.append(events);  // validated by the core as it appends
       return events;
     }
     // A store written in JS gets only events the core has validated.

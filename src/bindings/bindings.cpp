@@ -12,6 +12,7 @@
 #include "atomservices/event_log.hpp"
 #include "atomservices/ids.hpp"
 #include "atomservices/queries.hpp"
+#include "atomservices/segment_store.hpp"
 
 using emscripten::val;
 namespace as = atomservices;
@@ -54,10 +55,23 @@ uintptr_t reserve_input(size_t bytes) {
 
 std::string_view input(size_t bytes) { return {input_buffer().data(), bytes}; }
 
-class MemoryStore {
+// Makes bytes durable through functions the JS layer supplies (see js/file-store.ts).
+class JsSyncer : public as::Syncer {
+ public:
+  explicit JsSyncer(val target) : target_(std::move(target)) {}
+  void sync_file(int fd) override { target_.call<void>("syncFile", fd); }
+  void sync_directory(const std::string& path) override { target_.call<void>("syncDirectory", path); }
+
+ private:
+  val target_;
+};
+
+// What every bound store offers; Backend supplies log() and append_events().
+template <class Backend>
+class Store : public Backend {
  public:
   val append(size_t bytes) {
-    as::AppendResult result = guard([&] { return log_.append(as::parse_events(input(bytes))); });
+    as::AppendResult result = guard([&] { return this->append_events(as::parse_events(input(bytes))); });
     val out = val::object();
     out.set("appended", static_cast<double>(result.appended));
     out.set("lastPosition", static_cast<double>(result.last_position));
@@ -66,26 +80,83 @@ class MemoryStore {
   std::string read_stream(const std::string& query) const {
     return guard([&] {
       as::StreamQuery q = as::parse_stream_query(query);
-      return log_.read_stream(q.aggregate_type, q.aggregate_id, q.options);
+      return this->log().read_stream(q.aggregate_type, q.aggregate_id, q.options);
     });
   }
   std::string read_all(const std::string& query) const {
-    return guard([&] { return log_.read_all(as::parse_global_query(query)); });
+    return guard([&] { return this->log().read_all(as::parse_global_query(query)); });
   }
   double version(const std::string& query) const {
     return guard([&] {
       as::StreamQuery q = as::parse_stream_query(query);
-      return static_cast<double>(log_.version(q.aggregate_type, q.aggregate_id));
+      return static_cast<double>(this->log().version(q.aggregate_type, q.aggregate_id));
     });
   }
   val get_event(const std::string& id) const {
-    const std::string* json = log_.find(id);
+    const std::string* json = this->log().find(id);
     return json ? val(*json) : val::undefined();
   }
+};
+
+class MemoryBackend {
+ public:
+  const as::EventLog& log() const { return log_; }
+  as::AppendResult append_events(std::vector<as::Event> batch) { return log_.append(std::move(batch)); }
 
  private:
   as::EventLog log_;
 };
+
+class DurableBackend {
+ public:
+  void open(const std::string& directory, size_t segment_bytes, val syncer) {
+    guard([&] {
+      as::SegmentStoreOptions options;
+      options.directory = directory;
+      options.segment_bytes = segment_bytes;
+      store_ = std::make_unique<as::SegmentStore>(options, std::make_shared<JsSyncer>(std::move(syncer)));
+    });
+  }
+  const as::EventLog& log() const { return store_->log(); }
+  as::AppendResult append_events(std::vector<as::Event> batch) { return store_->append(std::move(batch)); }
+  void sync() { guard([&] { store_->sync(); }); }
+  void close() { store_->close(); }
+  val stats() const {
+    as::StorageStats s = store_->stats();
+    val out = val::object();
+    out.set("files", static_cast<double>(s.files));
+    out.set("bytes", static_cast<double>(s.bytes));
+    out.set("tornBytesCut", static_cast<double>(s.torn_bytes_cut));
+    out.set("events", static_cast<double>(store_->log().last_position()));
+    return out;
+  }
+  val corruption() const {
+    const auto& c = store_->corruption();
+    if (!c) return val::undefined();
+    val out = val::object();
+    out.set("file", c->file);
+    out.set("offset", static_cast<double>(c->offset));
+    out.set("reason", c->reason);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<as::SegmentStore> store_;
+};
+
+using MemoryStore = Store<MemoryBackend>;
+using DurableStore = Store<DurableBackend>;
+
+template <class T>
+emscripten::class_<T> bind_store(const char* name) {
+  return emscripten::class_<T>(name)
+      .template constructor<>()
+      .function("append", &T::append)
+      .function("readStream", &T::read_stream)
+      .function("readAll", &T::read_all)
+      .function("version", &T::version)
+      .function("getEvent", &T::get_event);
+}
 
 size_t validate_events(size_t bytes) {
   return guard([&] { return as::parse_events(input(bytes)).size(); });
@@ -126,13 +197,14 @@ val limits() {
 
 EMSCRIPTEN_BINDINGS(atomservices) {
   using namespace emscripten;
-  class_<MemoryStore>("MemoryStore")
-      .constructor<>()
-      .function("append", &MemoryStore::append)
-      .function("readStream", &MemoryStore::read_stream)
-      .function("readAll", &MemoryStore::read_all)
-      .function("version", &MemoryStore::version)
-      .function("getEvent", &MemoryStore::get_event);
+  bind_store<MemoryStore>("MemoryStore");
+  // Members of the backend are bound through the store type, which is what embind knows.
+  bind_store<DurableStore>("DurableStore")
+      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, val v) { s.open(d, b, v); }))
+      .function("sync", optional_override([](DurableStore& s) { s.sync(); }))
+      .function("close", optional_override([](DurableStore& s) { s.close(); }))
+      .function("stats", optional_override([](const DurableStore& s) { return s.stats(); }))
+      .function("corruption", optional_override([](const DurableStore& s) { return s.corruption(); }));
   function("reserveInput", &reserve_input);
   function("validateEvents", &validate_events);
   function("checkStreamQuery", &check_stream_query);

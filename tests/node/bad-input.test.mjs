@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createService, EventBuilder, MemoryEventStore, InstantEventBus, AtomServicesError } from 'atomservices';
-import { accountEvents, buildOpened } from './helpers.mjs';
+import { accountEvents, buildOpened, memoryService } from './helpers.mjs';
 
 const valid = () => accountEvents(1)[0];
 const cycle = () => { const payloads = { a: {} }; payloads.a.back = payloads; return { ...valid(), payloads }; };
@@ -65,7 +65,7 @@ describe('dispatch refuses bad input and changes nothing', () => {
   }
 
   it('rejects a 100 MB string quickly without storing it', async () => {
-    const service = createService();
+    const service = memoryService();
     const started = performance.now();
     const error = await service.dispatch({ ...valid(), payloads: 'x'.repeat(100 * 1024 * 1024) }).catch((e) => e);
     assert.equal(error.code, 'EVENT_TOO_LARGE');
@@ -74,7 +74,7 @@ describe('dispatch refuses bad input and changes nothing', () => {
   });
 
   it('rejects a batch over the event-count limit before encoding it', async () => {
-    const service = createService();
+    const service = memoryService();
     const event = valid();
     const error = await service.dispatch(new Array(1_000_000).fill(event)).catch((e) => e);
     assert.equal(error.code, 'INVALID_BATCH');
@@ -110,7 +110,7 @@ describe('the other entry points refuse bad input', () => {
   });
 
   it('reads with bad arguments', async () => {
-    const service = createService();
+    const service = memoryService();
     const store = new MemoryEventStore();
     for (const call of [
       () => service.getEvents(), () => service.getEvents('Account'), () => service.getEvents('', 'x'),

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createService, InstantEventBus, MemoryEventStore, AtomServicesError } from 'atomservices';
-import { accountEvents, settle } from './helpers.mjs';
+import { accountEvents, memoryService, settle } from './helpers.mjs';
 import { JsEventStore } from './js-event-store.mjs';
 
 function recorder(EventName, log, behaviour = () => {}) {
@@ -14,7 +14,7 @@ describe('eventual consistency: dispatch(event)', () => {
     const log = [];
     let release;
     const gate = new Promise((resolve) => { release = resolve; });
-    const service = createService({ EventHandlers: [recorder('AccountOpened', log, () => gate)] });
+    const service = memoryService({ EventHandlers: [recorder('AccountOpened', log, () => gate)] });
     const [event] = accountEvents(1);
     await service.dispatch(event);
     assert.equal(await service.getVersion('Account', event.AggregateID), 1);
@@ -28,7 +28,7 @@ describe('eventual consistency: dispatch(event)', () => {
     const onUnhandled = (reason) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const service = createService({ EventHandlers: [{ EventName: '*', name: 'boom', handle() { throw new Error('kaput'); } }] });
+      const service = memoryService({ EventHandlers: [{ EventName: '*', name: 'boom', handle() { throw new Error('kaput'); } }] });
       const errors = [];
       const stop = service.onError((error) => errors.push(error));
       await service.dispatch(accountEvents(1));
@@ -61,7 +61,7 @@ describe('eventual consistency: dispatch(event)', () => {
     const original = console.error;
     console.error = (...args) => printed.push(args);
     try {
-      const service = createService({ EventHandlers: [{ EventName: 'AccountOpened', handle: async () => { throw new Error('silent no more'); } }] });
+      const service = memoryService({ EventHandlers: [{ EventName: 'AccountOpened', handle: async () => { throw new Error('silent no more'); } }] });
       await service.dispatch(accountEvents(1));
       await settle();
       await service.close();
@@ -74,7 +74,7 @@ describe('eventual consistency: dispatch(event)', () => {
 
   it('rejects on a store error and runs no handler', async () => {
     const log = [];
-    const service = createService({ EventHandlers: [recorder('*', log)] });
+    const service = memoryService({ EventHandlers: [recorder('*', log)] });
     const [first] = accountEvents(1);
     await service.dispatch(first);
     await assert.rejects(service.dispatch({ ...first, _id: crypto.randomUUID() }), { code: 'CONCURRENCY_CONFLICT' });
@@ -88,7 +88,7 @@ describe('strong consistency: dispatch(event, notified)', () => {
   it('calls notified once, after the store and every matching handler finished', async () => {
     const log = [];
     const slow = recorder('MoneyDeposited', log, () => new Promise((r) => setTimeout(r, 20)));
-    const service = createService({ EventHandlers: [recorder('AccountOpened', log), slow, recorder('Other', log)] });
+    const service = memoryService({ EventHandlers: [recorder('AccountOpened', log), slow, recorder('Other', log)] });
     const events = accountEvents(2);
     const calls = [];
     await new Promise((resolve) => service.dispatch(events, (err) => { calls.push(err); resolve(); }));
@@ -99,7 +99,7 @@ describe('strong consistency: dispatch(event, notified)', () => {
 
   it('runs every handler to completion even when one fails, then reports each failure', async () => {
     const finished = [];
-    const service = createService({
+    const service = memoryService({
       EventHandlers: [
         { EventName: '*', name: 'first', handle: () => { throw new Error('one'); } },
         { EventName: '*', name: 'second', handle: async () => { await settle(); finished.push('second'); } },
@@ -117,7 +117,7 @@ describe('strong consistency: dispatch(event, notified)', () => {
 
   it('passes a store error to notified, runs no handler, and the Promise resolves', async () => {
     const log = [];
-    const service = createService({ EventHandlers: [recorder('*', log)] });
+    const service = memoryService({ EventHandlers: [recorder('*', log)] });
     let seen;
     const result = await service.dispatch({ not: 'an event' }, (err) => { seen = err; });
     assert.equal(result, undefined);
@@ -127,7 +127,7 @@ describe('strong consistency: dispatch(event, notified)', () => {
   });
 
   it('reports a notified callback that throws instead of rejecting', async () => {
-    const service = createService();
+    const service = memoryService();
     const errors = [];
     service.onError((e) => errors.push(e));
     await service.dispatch(accountEvents(1), () => { throw new Error('callback bug'); });
@@ -149,7 +149,7 @@ describe('strong consistency: dispatch(event, notified)', () => {
 
 describe('the service', () => {
   it('rehydrates an aggregate with a reducer', async () => {
-    const service = createService();
+    const service = memoryService();
     const events = accountEvents(10);
     await service.dispatch(events);
     const reducer = (state, event) => event.EventName === 'MoneyDeposited' ? { ...state, balance: state.balance + event.payloads.amount } : { ...state, owner: event.payloads.owner };
@@ -187,7 +187,7 @@ describe('the service', () => {
 
   it('waits for dispatches in flight on close, then refuses new calls', async () => {
     const log = [];
-    const service = createService({ EventHandlers: [recorder('*', log, () => new Promise((r) => setTimeout(r, 30)))] });
+    const service = memoryService({ EventHandlers: [recorder('*', log, () => new Promise((r) => setTimeout(r, 30)))] });
     const dispatched = service.dispatch(accountEvents(1));
     await service.close();
     await dispatched;
@@ -201,7 +201,7 @@ describe('the service', () => {
 
   it('delivers to handlers by EventName, AggregateType and "*"', async () => {
     const log = [];
-    const service = createService({
+    const service = memoryService({
       EventHandlers: [
         { EventName: '*', AggregateType: 'Account', handle: (e) => { log.push(`account:${e.EventName}`); } },
         { EventName: '*', AggregateType: 'User', handle: (e) => { log.push(`user:${e.EventName}`); } },

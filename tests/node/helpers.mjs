@@ -1,6 +1,6 @@
 // Shared test helpers. Tests import the package by its name: the built dist/ through
 // package.json "exports", exactly what users get.
-import { EventBuilder } from 'atomservices';
+import { EventBuilder, createService, MemoryEventStore } from 'atomservices';
 
 export const buildOpened = EventBuilder({ EventName: 'AccountOpened', AggregateType: 'Account' });
 export const buildDeposited = EventBuilder({ EventName: 'MoneyDeposited', AggregateType: 'Account' });
@@ -27,4 +27,9 @@ export async function rejectsWith(promise, code, assert) {
     return error;
   }
   assert.fail(`expected ${code}, but it resolved`);
+}
+
+/** A service over a new in-memory store (the default store is on disk). */
+export function memoryService(options = {}) {
+  return createService({ EventStore: new MemoryEventStore(), ...options });
 }

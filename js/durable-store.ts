@@ -1,0 +1,84 @@
+// What the file and IndexedDB stores share: the core's segment store, opened on a mounted
+// directory, and group commit of its flushes.
+import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from './core.js';
+import { callCore } from './core.js';
+import { GroupCommit } from './group-commit.js';
+import { NativeEventStore } from './native-store.js';
+
+export interface StorageStats {
+  /** Events in the store. */
+  events: number;
+  /** Segment files in the store's directory. */
+  files: number;
+  /** Bytes of those files. */
+  bytes: number;
+  /** Bytes of an unfinished last write cut when the store was opened. */
+  tornBytesCut: number;
+}
+
+/** Where a store's data stopped being trustworthy, found when it was opened. */
+export interface StoreCorruption {
+  file: string;
+  offset: number;
+  reason: string;
+}
+
+export interface Mounted {
+  /** The store's directory inside the core's file system. */
+  path: string;
+  segmentBytes: number;
+  syncer: Syncer;
+}
+
+export abstract class DurableEventStore extends NativeEventStore {
+  #store: DurableCoreStore | undefined;
+  readonly #commits = new GroupCommit(async () => {
+    try {
+      await this.flush(this.#store as DurableCoreStore);
+    } catch (error) {
+      throw this.poison(error);
+    }
+  });
+
+  /** Locks and mounts the store's directory in the core's file system. */
+  protected abstract mount(core: CoreModule): Promise<Mounted>;
+  /** Makes everything appended durable: the core's sync, then the platform's. */
+  protected abstract flush(store: DurableCoreStore): Promise<void>;
+  /** Unmounts and unlocks. */
+  protected abstract unmount(): Promise<void>;
+
+  protected async open(core: CoreModule): Promise<CoreStore> {
+    const { path, segmentBytes, syncer } = await this.mount(core);
+    const store = new core.DurableStore();
+    try {
+      callCore(() => store.open(path, segmentBytes, syncer));
+    } catch (error) {
+      store.delete();
+      await this.unmount();
+      throw error;
+    }
+    this.#store = store;
+    return store;
+  }
+
+  protected override durable(): Promise<void> {
+    return this.#commits.wait();
+  }
+
+  protected override async release(): Promise<void> {
+    this.#store = undefined;
+    await this.unmount();
+  }
+
+  /** Figures about the store's files (opens the store if needed). */
+  async stats(): Promise<StorageStats> {
+    const store = (await this.opened()) as DurableCoreStore;
+    return store.stats();
+  }
+
+  /** Where the store is damaged, if it is; it then refuses new events with STORE_CORRUPT. */
+  async corruption(): Promise<StoreCorruption | undefined> {
+    const store = (await this.opened()) as DurableCoreStore;
+    return store.corruption();
+  }
+}
