@@ -14,6 +14,8 @@ export interface StorageStats {
   bytes: number;
   /** Bytes of an unfinished last write cut when the store was opened. */
   tornBytesCut: number;
+  /** Flushes (fsyncs or IndexedDB transactions) since the store was opened: group commit makes them fewer than appends. */
+  flushes: number;
 }
 
 /** Where a store's data stopped being trustworthy, found when it was opened. */
@@ -32,8 +34,10 @@ export interface Mounted {
 
 export abstract class DurableEventStore extends NativeEventStore {
   #store: DurableCoreStore | undefined;
+  #flushes = 0;
   readonly #commits = new GroupCommit(async () => {
     try {
+      this.#flushes++;
       await this.flush(this.#store as DurableCoreStore);
     } catch (error) {
       throw this.poison(error);
@@ -73,7 +77,7 @@ export abstract class DurableEventStore extends NativeEventStore {
   /** Figures about the store's files (opens the store if needed). */
   async stats(): Promise<StorageStats> {
     const store = (await this.opened()) as DurableCoreStore;
-    return store.stats();
+    return { ...store.stats(), flushes: this.#flushes };
   }
 
   /** Where the store is damaged, if it is; it then refuses new events with STORE_CORRUPT. */

@@ -1,11 +1,11 @@
-// One conformance suite for every event store: call it with a name and a factory that
-// returns a new, empty store. Every store atomservices ships runs it, and so does a
-// hand-written JS store, to show the IEventStore contract is enough.
-import { describe, it, beforeEach, afterEach } from 'node:test';
-import assert from 'node:assert/strict';
+// One conformance suite for every event store: call it with a name, a factory that
+// returns a new, empty store, and the test functions to use ({ describe, it, beforeEach,
+// afterEach, assert }: node:test and node:assert in Node, a small runner in Chromium).
+// Every store atomservices ships runs it, and so does a hand-written JS store, to show the
+// IEventStore contract is enough.
 import { accountEvents, buildDeposited } from './helpers.mjs';
 
-export function storeConformance(name, createStore) {
+export function storeConformance(name, createStore, { describe, it, beforeEach, afterEach, assert }) {
   describe(`${name} conforms to IEventStore`, () => {
     let store;
     beforeEach(async () => { store = await createStore(); });
