@@ -12,6 +12,7 @@ have cmake || need_packages+=(cmake)
 have g++ || need_packages+=(g++)
 [[ -d /usr/include/nlohmann ]] || need_packages+=(nlohmann-json3-dev)
 [[ -f /usr/include/catch2/catch.hpp ]] || need_packages+=(catch2)
+have pkill || need_packages+=(procps)  # the browser kill test
 if [[ "${ATOMSERVICES_SKIP_BROWSER:-0}" != 1 ]]; then
   have chromium || need_packages+=(chromium)
 fi

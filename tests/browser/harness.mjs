@@ -31,3 +31,21 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
 export function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }
+
+/** Chromium on a profile directory that outlives the browser, as a user's does. */
+export function launchPersistent(userDataDir) {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+  });
+}
+
+/** Opens the test page and waits until the package is imported. */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  await page.goto(`${url}/tests/browser/page.html`);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
+  page.problems = problems;
+  return page;
+}

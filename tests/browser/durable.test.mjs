@@ -1,0 +1,162 @@
+// IndexedDBEventStore in headless Chromium: the conformance suite, persistence across
+// reloads, a killed browser, two tabs, and a store of 100k events.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, launch, launchPersistent, openPage } from './harness.mjs';
+
+let server;
+const profiles = mkdtempSync(join(tmpdir(), 'atomservices-chromium-'));
+before(async () => { server = await serve(); });
+after(async () => { await server.close(); rmSync(profiles, { recursive: true, force: true }); });
+
+/** Dispatches `count` events to store `name` in the page; resolves to their ids. */
+function dispatchIn(page, name, count, AggregateID = 'a1') {
+  return page.evaluate(async ({ name, count, AggregateID }) => {
+    const { IndexedDBEventStore, createService, EventBuilder } = window.atomservices;
+    const store = new IndexedDBEventStore({ name });
+    const service = createService({ EventStore: store });
+    const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+    let version = await service.getVersion('Note', AggregateID);
+    const ids = [];
+    for (let i = 0; i < count; i++) {
+      const event = build({ _version: ++version, _createdBy: 'test', AggregateID, payloads: { i } });
+      await service.dispatch(event);
+      ids.push(event._id);
+    }
+    await service.close();
+    return ids;
+  }, { name, count, AggregateID });
+}
+
+function readIn(page, name, AggregateID = 'a1') {
+  return page.evaluate(async ({ name, AggregateID }) => {
+    const store = new window.atomservices.IndexedDBEventStore({ name });
+    const events = await store.readStream('Note', AggregateID);
+    await store.close();
+    return events.map((e) => e._id);
+  }, { name, AggregateID });
+}
+
+describe('IndexedDBEventStore in Chromium', () => {
+  it('passes the store conformance suite', async () => {
+    const browser = await launch();
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/tests/browser/conformance.html`);
+    await page.waitForFunction(() => window.results !== undefined, null, { timeout: 60000 });
+    const results = await page.evaluate(() => window.results);
+    await browser.close();
+    assert.ok(results.length >= 24, `ran ${results.length} tests`);
+    assert.deepEqual(results.filter((r) => r.error), []);
+  });
+
+  it('keeps events across a reload, and is the default store in browsers', async () => {
+    const context = await launchPersistent(join(profiles, 'reload'));
+    let page = await openPage(context, server.url);
+    const ids = await dispatchIn(page, 'reload-test', 5);
+    const defaultStored = await page.evaluate(async () => {
+      const { createService, EventBuilder } = window.atomservices;
+      const service = createService();
+      const event = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' })({ _version: 1, _createdBy: 'test', AggregateID: 'default', payloads: {} });
+      await service.dispatch(event);
+      await service.close();
+      return event._id;
+    });
+    await page.reload();
+    await page.waitForFunction(() => window.ready === true);
+    assert.deepEqual(await readIn(page, 'reload-test'), ids);
+    assert.deepEqual(await readIn(page, 'atomservices', 'default'), [defaultStored]);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  });
+
+  it('keeps every acknowledged event when the browser is killed right after a dispatch resolved', async () => {
+    const profile = join(profiles, 'kill');
+    const acknowledged = [];
+    for (let round = 0; round < 3; round++) {
+      const context = await launchPersistent(profile);
+      const page = await openPage(context, server.url);
+      await page.exposeFunction('acknowledge', (id) => { acknowledged.push(id); });
+      const killAfter = 5 + Math.floor(Math.random() * 20);
+      // Four writers dispatch concurrently; each acknowledged id is reported before the next dispatch.
+      void page.evaluate(async (killAfter) => {
+        const { IndexedDBEventStore, createService, EventBuilder } = window.atomservices;
+        const service = createService({ EventStore: new IndexedDBEventStore({ name: 'kill-test' }) });
+        const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+        let acknowledged = 0;
+        const writer = async (w) => {
+          let version = await service.getVersion('Note', `w${w}`);
+          for (;;) {
+            const event = build({ _version: ++version, _createdBy: 'test', AggregateID: `w${w}`, payloads: { version } });
+            await service.dispatch(event);
+            await window.acknowledge(event._id);
+            if (++acknowledged === killAfter) window.killNow = true;
+          }
+        };
+        await Promise.all([0, 1, 2, 3].map(writer));
+      }, killAfter).catch(() => {});
+      await page.waitForFunction(() => window.killNow === true, null, { timeout: 20000 });
+      execFileSync('pkill', ['-KILL', '-f', profile]);
+      await context.close().catch(() => {});
+    }
+    const context = await launchPersistent(profile);
+    const page = await openPage(context, server.url);
+    const stored = await page.evaluate(async () => {
+      const store = new window.atomservices.IndexedDBEventStore({ name: 'kill-test' });
+      const all = await store.readAll();
+      const dense = [0, 1, 2, 3].every((w) => {
+        const versions = all.filter((x) => x.event.AggregateID === `w${w}`).map((x) => x.event._version);
+        return versions.every((v, i) => v === i + 1);
+      });
+      await store.close();
+      return { ids: all.map((x) => x.event._id), dense };
+    });
+    await context.close();
+    const missing = acknowledged.filter((id) => !stored.ids.includes(id));
+    assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.length} acknowledged events are missing`);
+    assert.ok(stored.dense, 'versions are dense');
+    assert.ok(acknowledged.length >= 15);
+  });
+
+  it('lets one tab write at a time; the next one reloads the log before writing', async () => {
+    const browser = await launch();
+    const context = await browser.newContext();
+    const tabA = await openPage(context, server.url);
+    const tabB = await openPage(context, server.url);
+    await tabA.evaluate(async () => {
+      const { IndexedDBEventStore, EventBuilder } = window.atomservices;
+      window.store = new IndexedDBEventStore({ name: 'tabs' });
+      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+      await window.store.append([build({ _version: 1, _createdBy: 'A', AggregateID: 'shared', payloads: {} })]);
+    });
+    const refused = await tabB.evaluate(async () => {
+      const store = new window.atomservices.IndexedDBEventStore({ name: 'tabs', wait: false });
+      return store.readAll().then(() => 'opened', (e) => e.code);
+    });
+    assert.equal(refused, 'STORE_LOCKED');
+    // B waits for the lock; once A closes, B sees A's event and writes the next version.
+    const waiting = tabB.evaluate(async () => {
+      const { IndexedDBEventStore, EventBuilder } = window.atomservices;
+      const store = new IndexedDBEventStore({ name: 'tabs' });
+      const version = await store.getVersion('Note', 'shared');
+      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+      await store.append([build({ _version: version + 1, _createdBy: 'B', AggregateID: 'shared', payloads: {} })]);
+      await store.close();
+      return version;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await tabA.evaluate(() => window.store.close());
+    assert.equal(await waiting, 1);
+    const seenByA = await tabA.evaluate(async () => {
+      const store = new window.atomservices.IndexedDBEventStore({ name: 'tabs' });
+      const events = await store.readStream('Note', 'shared');
+      await store.close();
+      return events.map((e) => e._createdBy);
+    });
+    assert.deepEqual(seenByA, ['A', 'B']);
+    await browser.close();
+  });
+});
