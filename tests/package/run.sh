@@ -19,10 +19,10 @@ node quickstart.cjs
 
 # TypeScript, strict, as a Node ESM app (nodenext) and as a bundled app (bundler).
 mkdir -p src
-cp "$root/tests/types/seed.ts" "$root/tests/types/typing.ts" src/
+cp "$root"/tests/types/*.ts src/
 tsc="$root/node_modules/.bin/tsc"
 common=(--strict --target es2022 --lib es2022,dom)
-"$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext --outDir out src/seed.ts src/typing.ts
-"$tsc" "${common[@]}" --module esnext --moduleResolution bundler --noEmit src/seed.ts src/typing.ts
+"$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext --outDir out src/seed.ts src/typing.ts src/typing-node.ts
+"$tsc" "${common[@]}" --module esnext --moduleResolution bundler --noEmit src/seed.ts src/typing.ts src/typing-browser.ts
 node out/seed.js
 echo "package: 3 runs and 2 strict type checks passed"
