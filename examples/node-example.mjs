@@ -1,12 +1,14 @@
 // The main job of `npm start`: a small bank account service that dispatches in both
 // consistency modes, reacts with handlers, shows a refused conflict, and rehydrates.
-import { EventBuilder, createService, InstantEventBus, MemoryEventStore, AtomServicesError } from 'atomservices';
+// Events are stored on disk in ./.atomservices, so every run adds to the earlier ones.
+import { EventBuilder, createService, InstantEventBus, FileEventStore, AtomServicesError } from 'atomservices';
 
 const opened = EventBuilder({ EventName: 'AccountOpened', AggregateType: 'Account' });
 const deposited = EventBuilder({ EventName: 'MoneyDeposited', AggregateType: 'Account' });
 
+const store = new FileEventStore({ directory: '.atomservices' });
 const service = createService({
-  EventStore: new MemoryEventStore(),
+  EventStore: store,
   EventBus: new InstantEventBus(),
   EventHandlers: [
     { EventName: 'AccountOpened', name: 'welcome-mail', handle: async (e) => {
@@ -42,4 +44,6 @@ const reducer = (state, event) => event.EventName === 'AccountOpened'
   : { ...state, balance: state.balance + event.payloads.amount };
 const { state, version } = await service.rehydrate('Account', id, reducer, { owner: '', balance: 0 });
 console.log(`rehydrated at version ${version}:`, state);
+const { events, files } = await store.stats();
+console.log(`the store in ./.atomservices holds ${events} events in ${files} file(s); run again to add more`);
 await service.close();
