@@ -9,6 +9,12 @@ export interface CoreStore {
   readAll(request: string): string;
   version(request: string): number;
   getEvent(id: string): string | undefined;
+  lastPosition(): number;
+  rehydrate(definition: string, request: string): string;
+  getSnapshot(request: string): string | undefined;
+  putSnapshot(request: string, stateBytes: number): void;
+  getCheckpoint(name: string): number | undefined;
+  putCheckpoint(name: string, position: number): void;
   delete(): void;
 }
 
@@ -55,6 +61,9 @@ export interface CoreModule {
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
   checkName(what: string, value: string): void;
+  checkRehydrateQuery(request: string): void;
+  reducerIdentity(definition: string): string;
+  foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): string;
   eventStamp(): string;
   newUuid(): string;
   limits(): CoreLimits;

@@ -5,10 +5,16 @@ export type { EventDefinition, EventInput } from './event-builder.js';
 export { createService } from './service.js';
 export { InstantEventBus } from './instant-event-bus.js';
 export { MemoryEventStore } from './memory-store.js';
+export { NativeReducer } from './native-reducer.js';
+export type { NativeReducerDefinition, ReducerOperation } from './native-reducer.js';
+export { Projection } from './projection.js';
+export type { ProjectionDefinition, Progress } from './projection.js';
+export type { RehydrateOptions } from './rehydration.js';
+export type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
 export type { StorageStats, StoreCorruption } from './durable-store.js';
 export { AtomServicesError, ERROR_CODES } from './errors.js';
 export type { AtomServicesErrorDetails, ErrorCode, HandlerFailure } from './errors.js';
 export type {
   AppendResult, IEvent, IEventBus, IEventHandler, IEventStore, IReducer, IService, Notified,
-  PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, ServiceOptions,
+  PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, ServiceOptions, Snapshot,
 } from './types.js';

@@ -1,8 +1,18 @@
 // The JS face of every store that lives in the WebAssembly core.
 import { callCore, writeInput, type CoreModule, type CoreStore } from './core.js';
-import { encodeEvents, encodeRequest } from './encode.js';
+import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
-import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions } from './types.js';
+import type { NativeReducer } from './native-reducer.js';
+import type {
+  AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, Snapshot,
+} from './types.js';
+
+/** Options of a rehydration inside the core. */
+export interface CoreRehydrateOptions {
+  toVersion?: number;
+  at?: string;
+  snapshots?: boolean;
+}
 
 // A store dropped without close() still frees its memory inside the core.
 const unreleased = new FinalizationRegistry<CoreStore>((store) => store.delete());
@@ -75,6 +85,50 @@ export abstract class NativeEventStore implements IEventStore {
     const store = await this.opened();
     const json = callCore(() => store.getEvent(_id));
     return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  async getLastPosition(): Promise<number> {
+    const store = await this.opened();
+    return store.lastPosition();
+  }
+
+  /** Folds an aggregate with a native reducer inside the core (snapshots included). */
+  async rehydrateNative<S>(reducer: NativeReducer<S>, AggregateType: string, AggregateID: string,
+    options: CoreRehydrateOptions = {}): Promise<Rehydrated<S>> {
+    const store = await this.opened();
+    const request = encodeRequest({ AggregateType, AggregateID, options });
+    const result = JSON.parse(callCore(() => store.rehydrate(reducer.definition, request)));
+    await this.durable();  // snapshots saved on the way
+    return result;
+  }
+
+  async getSnapshot(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined> {
+    const store = await this.opened();
+    const request = encodeRequest({ key, AggregateType, AggregateID, version: maxVersion });
+    const json = callCore(() => store.getSnapshot(request));
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  async putSnapshot(key: string, AggregateType: string, AggregateID: string, version: number, state: unknown): Promise<void> {
+    const store = await this.opened();
+    const request = encodeRequest({ key, AggregateType, AggregateID, version });
+    const json = encode(state, 'state', 'INVALID_ARGUMENT');
+    callCore((core) => store.putSnapshot(request, writeInput(core, json)));
+    await this.durable();
+  }
+
+  async getCheckpoint(name: string): Promise<number | undefined> {
+    const store = await this.opened();
+    if (typeof name !== 'string') throw invalidArgument('name', 'must be a string');
+    return callCore(() => store.getCheckpoint(name));
+  }
+
+  async putCheckpoint(name: string, position: number): Promise<void> {
+    const store = await this.opened();
+    if (typeof name !== 'string') throw invalidArgument('name', 'must be a string');
+    if (!Number.isSafeInteger(position) || position < 0) throw invalidArgument('position', 'must be a global position (an integer ≥ 0)');
+    callCore(() => store.putCheckpoint(name, position));
+    await this.durable();
   }
 
   /** Waits for appends in flight to become durable, then frees the store. */

@@ -5,6 +5,10 @@ import { checkHandler } from './handlers.js';
 import { InstantEventBus } from './instant-event-bus.js';
 import { MemoryEventStore } from './memory-store.js';
 import { NativeEventStore } from './native-store.js';
+import { NativeReducer } from './native-reducer.js';
+import { Projection, type ProjectionDefinition } from './projection.js';
+import { checkRehydrateOptions, rehydrateInPages, type RehydrateOptions } from './rehydration.js';
+import { Subscription, checkSubscribeOptions, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
 import type {
   IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
 } from './types.js';
@@ -18,7 +22,18 @@ export function setDefaultStore(create: () => IEventStore): void {
 
 const STORE_METHODS = ['append', 'readStream', 'readAll', 'getVersion', 'getEvent', 'close'] as const;
 const BUS_METHODS = ['subscribe', 'publish'] as const;
-const OPTION_KEYS = new Set(['EventStore', 'EventBus', 'EventHandlers']);
+const OPTION_KEYS = new Set(['EventStore', 'EventBus', 'EventHandlers', 'Upcasters']);
+const MAX_UPCASTS = 16;
+// Appends made other than through this service are noticed by subscriptions within this time.
+const POLL_MS = 500;
+
+function fingerprint(upcasters: Record<string, unknown>): string {
+  const text = Object.entries(upcasters).map(([name, fn]) => `${name}=${String(fn)}`).join('\n');
+  if (text === '') return '';
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `+upcasters:${hash.toString(16)}`;
+}
 
 function checkImplements(value: unknown, field: string, contract: string, methods: readonly string[]): void {
   if (typeof value !== 'object' || value === null) throw invalidArgument(field, `must be an object implementing ${contract}`);
@@ -28,12 +43,20 @@ function checkImplements(value: unknown, field: string, contract: string, method
 
 function checkOptions(options: unknown): asserts options is ServiceOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgument('options', 'must be an object { EventStore?, EventBus?, EventHandlers? }');
+    throw invalidArgument('options', 'must be an object { EventStore?, EventBus?, EventHandlers?, Upcasters? }');
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgument(key, 'is not an option of createService; use EventStore, EventBus or EventHandlers');
+    if (!OPTION_KEYS.has(key)) throw invalidArgument(key, 'is not an option of createService; use EventStore, EventBus, EventHandlers or Upcasters');
   }
-  const { EventStore, EventBus, EventHandlers } = options as ServiceOptions;
+  const { EventStore, EventBus, EventHandlers, Upcasters } = options as ServiceOptions;
+  if (Upcasters !== undefined) {
+    if (typeof Upcasters !== 'object' || Upcasters === null || Array.isArray(Upcasters)) {
+      throw invalidArgument('Upcasters', 'must be an object mapping an EventName to a function (event) => event');
+    }
+    for (const [name, upcast] of Object.entries(Upcasters)) {
+      if (typeof upcast !== 'function') throw invalidArgument(`Upcasters.${name}`, 'must be a function (event) => event');
+    }
+  }
   if (EventStore !== undefined) checkImplements(EventStore, 'EventStore', 'IEventStore', STORE_METHODS);
   if (EventBus !== undefined) checkImplements(EventBus, 'EventBus', 'IEventBus', BUS_METHODS);
   if (EventHandlers !== undefined) {
@@ -48,13 +71,36 @@ class Service implements IService {
   readonly #unsubscribes: (() => void)[];
   readonly #listeners = new Set<(error: AtomServicesError) => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #upcasters: Record<string, (event: IEvent) => IEvent>;
+  readonly #upcasterFingerprint: string;
+  #appended: { promise: Promise<void>; resolve: () => void } = Service.#signal();
   #closing: Promise<void> | undefined;
 
   constructor(options: ServiceOptions) {
     this.#store = options.EventStore ?? defaultStore();
     this.#bus = options.EventBus ?? new InstantEventBus();
     this.#unsubscribes = (options.EventHandlers ?? []).map((handler) => this.#bus.subscribe(handler));
+    this.#upcasters = { ...(options.Upcasters ?? {}) };
+    this.#upcasterFingerprint = fingerprint(this.#upcasters);
   }
+
+  static #signal(): { promise: Promise<void>; resolve: () => void } {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => { resolve = r; });
+    return { promise, resolve };
+  }
+
+  /** Turns an event read from the store into its current shape (never written back). */
+  #upcast = (event: IEvent): IEvent => {
+    let current = event;
+    for (let hop = 0; hop < MAX_UPCASTS; hop++) {
+      const upcast = this.#upcasters[current.EventName];
+      if (!upcast) return current;
+      current = upcast(current);
+    }
+    throw new AtomServicesError('INVALID_ARGUMENT', `upcasters of ${event.EventName} call each other in a loop`);
+  };
 
   dispatch(events: IEvent | readonly IEvent[], notified?: Notified): Promise<void> {
     if (notified === undefined) return this.#track(this.#dispatchEventual(events));
@@ -90,6 +136,7 @@ class Service implements IService {
     const store = this.#store;
     if (store instanceof NativeEventStore) {
       await store.append(events);  // validated by the core as it appends
+      this.#notifyAppended();
       return events;
     }
     // A store written in JS gets only events the core has validated.
@@ -100,13 +147,21 @@ class Service implements IService {
     } catch (error) {
       throw asStoreError(error);
     }
+    this.#notifyAppended();
     return events;
+  }
+
+  #notifyAppended(): void {
+    const { resolve } = this.#appended;
+    this.#appended = Service.#signal();
+    resolve();
   }
 
   async getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]> {
     this.#checkOpen();
     this.#checkStreamArguments({ AggregateType, AggregateID, options });
-    return await this.#callStore(() => this.#store.readStream(AggregateType, AggregateID, options)) as E[];
+    const events = await this.#callStore(() => this.#store.readStream(AggregateType, AggregateID, options));
+    return events.map(this.#upcast) as E[];
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
@@ -115,14 +170,50 @@ class Service implements IService {
     return this.#callStore(() => this.#store.getVersion(AggregateType, AggregateID));
   }
 
-  async rehydrate<S, E extends IEvent = IEvent>(
-    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S): Promise<Rehydrated<S>> {
-    if (typeof reducer !== 'function') throw invalidArgument('reducer', 'must be a function (state, event) => state');
-    const events = await this.getEvents<E>(AggregateType, AggregateID);
-    let state = initialState;
-    for (const event of events) state = reducer(state, event);
-    const last = events[events.length - 1];
-    return { state, version: last ? last._version : 0 };
+  async rehydrate<S, E extends IEvent = IEvent>(AggregateType: string, AggregateID: string,
+    reducer: IReducer<S, E> | NativeReducer<S>, ...rest: [S?, RehydrateOptions?]): Promise<Rehydrated<S>> {
+    this.#checkOpen();
+    const native = reducer instanceof NativeReducer;
+    if (!native && typeof reducer !== 'function') throw invalidArgument('reducer', 'must be a function (state, event) => state or a NativeReducer');
+    const [initialState, options = {}] = native ? [reducer.initialState, rest[0] as RehydrateOptions | undefined] : rest;
+    checkRehydrateOptions(options, AggregateType, AggregateID, native);
+    const store = this.#store;
+    if (native && store instanceof NativeEventStore && this.#upcasterFingerprint === '') {
+      const { toVersion, at, snapshots } = options;
+      const result = await this.#callStore(() => store.rehydrateNative(reducer, AggregateType, AggregateID, { toVersion, at, snapshots: snapshots !== false }));
+      options.onProgress?.({ done: result.version, total: result.version });
+      return result;
+    }
+    const host = { store, upcast: this.#upcast, upcasterFingerprint: this.#upcasterFingerprint };
+    return this.#callStore(() => rehydrateInPages(host, AggregateType, AggregateID, reducer as IReducer<S>, initialState as S, options));
+  }
+
+  subscribe<E extends IEvent = IEvent>(options: SubscribeOptions, handler: SubscriptionHandler<E>): () => void {
+    this.#checkOpen();
+    checkSubscribeOptions(options);
+    if (typeof handler !== 'function') throw invalidArgument('handler', 'must be a function (event, position) => void | Promise<void>');
+    const subscription = this.#subscribeInternal(options, handler as SubscriptionHandler);
+    return () => { subscription.stop(); };
+  }
+
+  project<S, E extends IEvent = IEvent>(definition: ProjectionDefinition<S, E>): Projection<S, E> {
+    this.#checkOpen();
+    return new Projection(definition, {
+      subscribe: (options, handler) => this.#subscribeInternal(options, handler),
+      lastPosition: () => this.#store.getLastPosition ? this.#store.getLastPosition() : Promise.resolve(0),
+    });
+  }
+
+  #subscribeInternal(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    const subscription = new Subscription({
+      store: this.#store,
+      upcast: this.#upcast,
+      nextAppend: () => Promise.race([this.#appended.promise, new Promise<void>((r) => setTimeout(r, POLL_MS))]),
+      report: (error) => this.#report(error),
+    }, options, handler);
+    this.#subscriptions.add(subscription);
+    void subscription.done.then(() => this.#subscriptions.delete(subscription));
+    return subscription;
   }
 
   onError(listener: (error: AtomServicesError) => void): () => void {
@@ -135,6 +226,9 @@ class Service implements IService {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#inFlight]);
+      for (const subscription of this.#subscriptions) subscription.stop();
+      this.#notifyAppended();
+      await Promise.allSettled([...this.#subscriptions].map((s) => s.done));
       for (const unsubscribe of this.#unsubscribes) unsubscribe();
       await this.#callStore(() => this.#store.close());
     })();

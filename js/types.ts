@@ -1,4 +1,8 @@
 import type { AtomServicesError } from './errors.js';
+import type { NativeReducer } from './native-reducer.js';
+import type { Projection, ProjectionDefinition } from './projection.js';
+import type { RehydrateOptions } from './rehydration.js';
+import type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
 
 /** The event contract. Keys are PascalCase for domain fields, `_`-prefixed for system fields. */
 export interface IEvent<Payloads = unknown, Metadata = Record<string, unknown>> {
@@ -62,6 +66,12 @@ export interface PositionedEvent<E extends IEvent = IEvent> {
   event: E;
 }
 
+/** A folded state saved beside the log. */
+export interface Snapshot<S = unknown> {
+  version: number;
+  state: S;
+}
+
 /**
  * What an event store must do. Any object implementing it can be a service's EventStore.
  * append must store all of the events or none: each `_version` must be the aggregate's
@@ -76,6 +86,16 @@ export interface IEventStore {
   getVersion(AggregateType: string, AggregateID: string): Promise<number>;
   getEvent(_id: string): Promise<IEvent | undefined>;
   close(): Promise<void>;
+  /** Optional: the global position of the newest event (0 when empty). */
+  getLastPosition?(): Promise<number>;
+  /** Optional (snapshots): the newest state saved under `key` at or below `maxVersion`. */
+  getSnapshot?(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined>;
+  /** Optional (snapshots): saves a folded state. */
+  putSnapshot?(key: string, AggregateType: string, AggregateID: string, version: number, state: unknown): Promise<void>;
+  /** Optional (named subscriptions): the last position the subscription handled. */
+  getCheckpoint?(name: string): Promise<number | undefined>;
+  /** Optional (named subscriptions): records the last position handled, durably. */
+  putCheckpoint?(name: string, position: number): Promise<void>;
 }
 
 /** Delivers stored events to handlers. */
@@ -96,6 +116,11 @@ export interface ServiceOptions {
   EventBus?: IEventBus;
   /** Handlers subscribed to the bus for the service's lifetime. */
   EventHandlers?: readonly IEventHandler[];
+  /**
+   * Per EventName, a function turning an old event shape into the current one. Applied on
+   * every read (getEvents, rehydrate, subscriptions, projections); the store is never rewritten.
+   */
+  Upcasters?: Record<string, (event: IEvent) => IEvent>;
 }
 
 /** Called once the store and every matching handler finished; `err` says what failed. */
@@ -114,8 +139,15 @@ export interface IService {
   dispatch(events: IEvent | readonly IEvent[], notified: Notified): Promise<void>;
   getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]>;
   getVersion(AggregateType: string, AggregateID: string): Promise<number>;
+  /** Folds the aggregate's events with a JS reducer. */
   rehydrate<S, E extends IEvent = IEvent>(
-    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S): Promise<Rehydrated<S>>;
+    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S, options?: RehydrateOptions): Promise<Rehydrated<S>>;
+  /** Folds the aggregate's events with a native reducer, inside the core. */
+  rehydrate<S>(AggregateType: string, AggregateID: string, reducer: NativeReducer<S>, options?: RehydrateOptions): Promise<Rehydrated<S>>;
+  /** Catches up from a global position, then follows new events; returns an unsubscribe function. */
+  subscribe<E extends IEvent = IEvent>(options: SubscribeOptions, handler: SubscriptionHandler<E>): () => void;
+  /** A read model folded over the global log, kept current, queryable by key. */
+  project<S, E extends IEvent = IEvent>(definition: ProjectionDefinition<S, E>): Projection<S, E>;
   /** Listens to errors that have no caller to go to (handlers in eventual mode). */
   onError(listener: (error: AtomServicesError) => void): () => void;
   /** Waits for dispatches in flight, removes the handlers and closes the store. */

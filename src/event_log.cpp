@@ -171,3 +171,29 @@ std::string EventLog::read_all(const GlobalReadOptions& options) const {
 }
 
 }  // namespace atomservices
+
+namespace atomservices {
+
+void EventLog::put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                            std::string state_json) {
+  snapshots_[key + '\0' + stream_key(type, id)][version] = std::move(state_json);
+}
+
+std::optional<std::pair<int64_t, const std::string*>> EventLog::find_snapshot(const std::string& key,
+                                                                               std::string_view type,
+                                                                               std::string_view id,
+                                                                               int64_t max_version) const {
+  auto it = snapshots_.find(key + '\0' + stream_key(type, id));
+  if (it == snapshots_.end()) return std::nullopt;
+  auto at = it->second.upper_bound(max_version);
+  if (at == it->second.begin()) return std::nullopt;
+  --at;
+  return std::make_pair(at->first, &at->second);
+}
+
+std::optional<uint64_t> EventLog::checkpoint(const std::string& name) const {
+  auto it = checkpoints_.find(name);
+  return it == checkpoints_.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+}
+
+}  // namespace atomservices

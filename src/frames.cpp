@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kMagic = "ATOMSEG1";
 constexpr uint32_t kMarker = 0x4D52FA7E;
-enum Kind : uint8_t { kHeader = 0, kBatch = 1 };
+enum Kind : uint8_t { kHeader = 0, kBatch = 1, kSnapshot = 2, kCheckpoint = 3 };
 
 template <class T>
 void put(std::string& out, T value) {
@@ -88,6 +88,38 @@ std::string batch(const std::vector<Event>& events, const std::vector<bool>& ski
   return frame(payload);
 }
 
+std::string snapshot(const StoredSnapshot& s) {
+  std::string payload;
+  put<uint8_t>(payload, kSnapshot);
+  put<uint64_t>(payload, static_cast<uint64_t>(s.version));
+  put<uint16_t>(payload, static_cast<uint16_t>(s.key.size()));
+  put<uint16_t>(payload, static_cast<uint16_t>(s.aggregate_type.size()));
+  put<uint16_t>(payload, static_cast<uint16_t>(s.aggregate_id.size()));
+  put<uint32_t>(payload, static_cast<uint32_t>(s.state.size()));
+  payload.append(s.key).append(s.aggregate_type).append(s.aggregate_id).append(s.state);
+  return frame(payload);
+}
+
+std::string checkpoint(const StoredCheckpoint& c) {
+  std::string payload;
+  put<uint8_t>(payload, kCheckpoint);
+  put<uint64_t>(payload, c.position);
+  put<uint16_t>(payload, static_cast<uint16_t>(c.name.size()));
+  payload.append(c.name);
+  return frame(payload);
+}
+
+RecordKind kind_of(std::string_view payload) {
+  if (payload.empty()) return RecordKind::Unknown;
+  switch (static_cast<uint8_t>(payload[0])) {
+    case kHeader: return RecordKind::Header;
+    case kBatch: return RecordKind::Batch;
+    case kSnapshot: return RecordKind::Snapshot;
+    case kCheckpoint: return RecordKind::Checkpoint;
+    default: return RecordKind::Unknown;
+  }
+}
+
 Frame read(std::string_view bytes, size_t offset) {
   Reader head(bytes.substr(offset));
   uint32_t marker = head.get<uint32_t>();
@@ -139,6 +171,31 @@ std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload) {
   }
   if (!r.done() || count == 0) return std::nullopt;
   return events;
+}
+
+std::optional<StoredSnapshot> read_snapshot(std::string_view payload) {
+  Reader r(payload);
+  if (r.get<uint8_t>() != kSnapshot) return std::nullopt;
+  StoredSnapshot s{};
+  s.version = static_cast<int64_t>(r.get<uint64_t>());
+  uint16_t key_size = r.get<uint16_t>(), type_size = r.get<uint16_t>(), id_size = r.get<uint16_t>();
+  uint32_t state_size = r.get<uint32_t>();
+  s.key = r.take(key_size);
+  s.aggregate_type = r.take(type_size);
+  s.aggregate_id = r.take(id_size);
+  s.state = r.take(state_size);
+  if (!r.done()) return std::nullopt;
+  return s;
+}
+
+std::optional<StoredCheckpoint> read_checkpoint(std::string_view payload) {
+  Reader r(payload);
+  if (r.get<uint8_t>() != kCheckpoint) return std::nullopt;
+  StoredCheckpoint c{};
+  c.position = r.get<uint64_t>();
+  c.name = r.take(r.get<uint16_t>());
+  if (!r.done()) return std::nullopt;
+  return c;
 }
 
 }  // namespace atomservices::frames

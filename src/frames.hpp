@@ -25,7 +25,25 @@ struct StoredEvent {
   std::string_view json;
 };
 
+struct StoredSnapshot {
+  std::string_view key;
+  std::string_view aggregate_type;
+  std::string_view aggregate_id;
+  int64_t version;
+  std::string_view state;
+};
+
+struct StoredCheckpoint {
+  std::string_view name;
+  uint64_t position;
+};
+
+enum class RecordKind { Header, Batch, Snapshot, Checkpoint, Unknown };
+
 std::string header(uint64_t first_position);
+std::string snapshot(const StoredSnapshot& s);
+std::string checkpoint(const StoredCheckpoint& c);
+RecordKind kind_of(std::string_view payload);
 // The batch's events that are not retries, as one frame; empty when there are none.
 std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip);
 
@@ -45,5 +63,7 @@ bool intact_frame_after(std::string_view bytes, size_t offset);
 std::optional<uint64_t> read_header(std::string_view payload);
 // The events of a batch payload, if it is well-formed.
 std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload);
+std::optional<StoredSnapshot> read_snapshot(std::string_view payload);
+std::optional<StoredCheckpoint> read_checkpoint(std::string_view payload);
 
 }  // namespace atomservices::frames

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "atomservices/errors.hpp"
+#include "atomservices/fold.hpp"
+#include "atomservices/ids.hpp"
 #include "atomservices/json.hpp"
 
 namespace atomservices {
@@ -86,18 +88,67 @@ void read_stream_options(json::Scanner& s, StreamReadOptions& o) {
                 }}});
 }
 
+// AggregateType and AggregateID, both required, then whatever `more` knows.
+template <class Q>
+void read_aggregate(json::Scanner& s, Q& q, std::initializer_list<std::pair<std::string_view, MemberReader>> more) {
+  bool has_type = false, has_id = false;
+  std::vector<std::pair<std::string_view, MemberReader>> known = {
+      {"AggregateType", [&](json::Scanner& s) { q.aggregate_type = read_name(s, "AggregateType"); has_type = true; }},
+      {"AggregateID", [&](json::Scanner& s) { q.aggregate_id = read_name(s, "AggregateID"); has_id = true; }}};
+  known.insert(known.end(), more.begin(), more.end());
+  Kind kind = s.peek_kind();
+  if (kind != Kind::Object) bad("arguments", "must be an object, " + got(kind, s.skip_value(Limits::kMaxDepth)));
+  s.members([&](const std::string& key) {
+    for (const auto& [name, reader] : known) {
+      if (name == key) return reader(s);
+    }
+    bad(json::preview(key), "is not a known argument");
+  });
+  if (!has_type) bad("AggregateType", "is missing; pass the aggregate's type as a string");
+  if (!has_id) bad("AggregateID", "is missing; pass the aggregate's id as a string");
+}
+
 }  // namespace
+
+RehydrateQuery parse_rehydrate_query(std::string_view text) {
+  return parse_request(text, [](json::Scanner& s) {
+    RehydrateQuery q;
+    read_aggregate(s, q, {{"options", [&](json::Scanner& s) {
+      read_object(s, "options",
+                  {{"toVersion", [&](json::Scanner& s) { q.to_version = read_integer(s, "options.toVersion", 0); }},
+                   {"at", [&](json::Scanner& s) {
+                      std::string at;
+                      if (s.peek_kind() != Kind::String || !s.read_string(at) || !is_iso8601_utc_ms(at)) {
+                        bad("options.at", "must be an ISO-8601 UTC time with milliseconds, like 2026-11-26T08:35:12.345Z");
+                      }
+                      q.at = at;
+                    }},
+                   {"snapshots", [&](json::Scanner& s) {
+                      Kind kind = s.peek_kind();
+                      if (kind != Kind::True && kind != Kind::False) bad("options.snapshots", "must be true or false");
+                      q.use_snapshots = kind == Kind::True;
+                      s.skip_value(1);
+                    }}});
+    }}});
+    return q;
+  });
+}
+
+SnapshotQuery parse_snapshot_query(std::string_view text) {
+  return parse_request(text, [](json::Scanner& s) {
+    SnapshotQuery q;
+    bool has_key = false;
+    read_aggregate(s, q, {{"key", [&](json::Scanner& s) { q.key = read_name(s, "key"); has_key = true; }},
+                          {"version", [&](json::Scanner& s) { q.version = read_integer(s, "version", 1); }}});
+    if (!has_key) bad("key", "is missing; name what the state was folded by (a reducer's version)");
+    return q;
+  });
+}
 
 StreamQuery parse_stream_query(std::string_view text) {
   return parse_request(text, [](json::Scanner& s) {
     StreamQuery q;
-    bool has_type = false, has_id = false;
-    read_object(s, "arguments",
-                {{"AggregateType", [&](json::Scanner& s) { q.aggregate_type = read_name(s, "AggregateType"); has_type = true; }},
-                 {"AggregateID", [&](json::Scanner& s) { q.aggregate_id = read_name(s, "AggregateID"); has_id = true; }},
-                 {"options", [&](json::Scanner& s) { read_stream_options(s, q.options); }}});
-    if (!has_type) bad("AggregateType", "is missing; pass the aggregate's type as a string");
-    if (!has_id) bad("AggregateID", "is missing; pass the aggregate's id as a string");
+    read_aggregate(s, q, {{"options", [&](json::Scanner& s) { read_stream_options(s, q.options); }}});
     return q;
   });
 }

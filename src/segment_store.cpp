@@ -113,7 +113,10 @@ bool SegmentStore::load_segment(const std::string& name, Segment& segment, bool 
   frames::Frame head = frames::read(bytes, 0);
   auto first = head.status == frames::Status::Ok ? frames::read_header(head.payload) : std::nullopt;
   if (!first || *first != segment.first) {
-    if (is_last && head.status == frames::Status::Truncated) {
+    // Only a file shorter than a header can be a header write cut short; in a longer one the
+    // header was damaged later, and the records after it may hold acknowledged events.
+    bool torn_header = bytes.size() < frames::header(segment.first).size();
+    if (is_last && head.status == frames::Status::Truncated && torn_header) {
       files::remove(path);  // created, but not even its header was written: nothing was acknowledged
       return false;
     }
@@ -144,23 +147,43 @@ bool SegmentStore::load_segment(const std::string& name, Segment& segment, bool 
       corrupt(offset, frame.status == frames::Status::BadChecksum ? "a record fails its checksum" : "a record's frame is damaged");
       break;
     }
-    auto events = frames::read_batch(frame.payload);
-    if (!events) {
-      corrupt(offset, "a record's content is malformed");
+    if (!restore_record(frame.payload, segment)) {
+      corrupt(offset, "a record's content is malformed or contradicts the records before it");
       break;
     }
-    for (const auto& e : *events) {
-      if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, std::string(e.json))) {
-        corrupt(offset, "an event's version or id contradicts the events before it");
-        break;
-      }
-      ++segment.events;
-    }
-    if (corruption_) break;
     offset = frame.end;
   }
   segment.bytes = corruption_ ? bytes.size() : std::min<uint64_t>(offset, bytes.size());
   return segment.events > 0 || is_last;
+}
+
+// Applies one record read back from a segment; false when it is malformed or inconsistent.
+bool SegmentStore::restore_record(std::string_view payload, Segment& segment) {
+  switch (frames::kind_of(payload)) {
+    case frames::RecordKind::Batch: {
+      auto events = frames::read_batch(payload);
+      if (!events) return false;
+      for (const auto& e : *events) {
+        if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, std::string(e.json))) return false;
+        ++segment.events;
+      }
+      return true;
+    }
+    case frames::RecordKind::Snapshot: {
+      auto s = frames::read_snapshot(payload);
+      if (!s) return false;
+      log_.put_snapshot(std::string(s->key), s->aggregate_type, s->aggregate_id, s->version, std::string(s->state));
+      return true;
+    }
+    case frames::RecordKind::Checkpoint: {
+      auto c = frames::read_checkpoint(payload);
+      if (!c) return false;
+      log_.put_checkpoint(std::string(c->name), c->position);
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 void SegmentStore::open_active(const Segment& segment) {
@@ -237,21 +260,41 @@ void SegmentStore::merge(size_t from) {
   closed_.push_back(merged);
 }
 
-AppendResult SegmentStore::append(std::vector<Event> batch) {
-  if (corruption_) {
-    throw Error(ErrorCode::STORE_CORRUPT,
-                "the store is damaged at " + corruption_->file + " byte " + std::to_string(corruption_->offset) + " (" +
-                    corruption_->reason + "); events up to position " + std::to_string(log_.last_position()) +
-                    " are readable, and no new events are accepted until the store is restored from a backup",
-                "{\"file\":\"" + corruption_->file + "\",\"offset\":" + std::to_string(corruption_->offset) + "}");
-  }
-  std::vector<bool> is_retry = log_.prepare(batch);
-  std::string frame = frames::batch(batch, is_retry);
-  if (frame.empty()) return {0, log_.last_position()};
+void SegmentStore::write_record(const std::string& frame) {
   if (active_fd_ < 0 || (active_.events > 0 && active_.bytes + frame.size() > options_.segment_bytes)) roll();
   files::write_at(active_fd_, frame, active_.bytes, path_of(active_.first));
   active_.bytes += frame.size();
   active_dirty_ = true;
+}
+
+void SegmentStore::put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                                std::string state_json) {
+  refuse_if_corrupt();
+  write_record(frames::snapshot({key, type, id, version, state_json}));
+  log_.put_snapshot(key, type, id, version, std::move(state_json));
+}
+
+void SegmentStore::put_checkpoint(const std::string& name, uint64_t position) {
+  refuse_if_corrupt();
+  write_record(frames::checkpoint({name, position}));
+  log_.put_checkpoint(name, position);
+}
+
+void SegmentStore::refuse_if_corrupt() const {
+  if (!corruption_) return;
+  throw Error(ErrorCode::STORE_CORRUPT,
+                "the store is damaged at " + corruption_->file + " byte " + std::to_string(corruption_->offset) + " (" +
+                    corruption_->reason + "); events up to position " + std::to_string(log_.last_position()) +
+                    " are readable, and no new events are accepted until the store is restored from a backup",
+                "{\"file\":\"" + corruption_->file + "\",\"offset\":" + std::to_string(corruption_->offset) + "}");
+}
+
+AppendResult SegmentStore::append(std::vector<Event> batch) {
+  refuse_if_corrupt();
+  std::vector<bool> is_retry = log_.prepare(batch);
+  std::string frame = frames::batch(batch, is_retry);
+  if (frame.empty()) return {0, log_.last_position()};
+  write_record(frame);
   AppendResult result = log_.commit(batch, is_retry);
   active_.events += result.appended;
   return result;

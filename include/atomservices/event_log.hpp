@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -54,6 +56,19 @@ class EventLog {
   // The event's canonical JSON, or nullptr.
   const std::string* find(std::string_view event_id) const;
   uint64_t last_position() const { return events_.size(); }
+  // Calls visit(version, json) for the stream's events from..to, in version order.
+  template <class Visit>
+  void visit_stream(std::string_view type, std::string_view id, int64_t from, int64_t to, Visit&& visit) const;
+
+  // Folded states saved beside the log, by key (a reducer's identity) and aggregate.
+  void put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                    std::string state_json);
+  // The newest snapshot at or below max_version: (version, state JSON).
+  std::optional<std::pair<int64_t, const std::string*>> find_snapshot(const std::string& key, std::string_view type,
+                                                                       std::string_view id, int64_t max_version) const;
+  // Named subscriptions' checkpoints: the last global position they handled.
+  void put_checkpoint(const std::string& name, uint64_t position) { checkpoints_[name] = position; }
+  std::optional<uint64_t> checkpoint(const std::string& name) const;
 
  private:
   struct Stored {
@@ -72,6 +87,16 @@ class EventLog {
   std::vector<Stream> streams_;
   std::unordered_map<std::string, uint32_t> stream_index_;
   std::unordered_map<std::string, uint64_t> id_index_;
+  std::unordered_map<std::string, std::map<int64_t, std::string>> snapshots_;
+  std::unordered_map<std::string, uint64_t> checkpoints_;
 };
+
+template <class Visit>
+void EventLog::visit_stream(std::string_view type, std::string_view id, int64_t from, int64_t to, Visit&& visit) const {
+  const Stream* stream = find_stream(type, id);
+  if (!stream) return;
+  int64_t last = std::min<int64_t>(to, static_cast<int64_t>(stream->positions.size()));
+  for (int64_t v = from < 1 ? 1 : from; v <= last; ++v) visit(v, events_[stream->positions[v - 1] - 1].json);
+}
 
 }  // namespace atomservices

@@ -20,4 +20,14 @@ StreamQuery parse_stream_query(std::string_view json);
 // {"fromPosition":..,"limit":..}
 GlobalReadOptions parse_global_query(std::string_view json);
 
+struct SnapshotQuery {
+  std::string key;  // what the state was folded by: a reducer's identity
+  std::string aggregate_type;
+  std::string aggregate_id;
+  int64_t version = Limits::kMaxVersion;  // get: newest at or below; put: the state's version
+};
+
+// {"key":..,"AggregateType":..,"AggregateID":..,"version"?:..}
+SnapshotQuery parse_snapshot_query(std::string_view json);
+
 }  // namespace atomservices

@@ -58,6 +58,11 @@ class SegmentStore {
 
   // Validates and writes the batch (all or nothing); durable after the next sync().
   AppendResult append(std::vector<Event> batch);
+  // Saves a folded state, or a subscription's checkpoint, beside the events (durable after
+  // the next sync()).
+  void put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                    std::string state_json);
+  void put_checkpoint(const std::string& name, uint64_t position);
   // Makes every appended event durable.
   void sync();
   void close();
@@ -76,7 +81,10 @@ class SegmentStore {
   std::string path_of(uint64_t first) const;
   void recover();
   bool load_segment(const std::string& name, Segment& segment, bool is_last);
+  bool restore_record(std::string_view payload, Segment& segment);
   void open_active(const Segment& segment);
+  void write_record(const std::string& frame);
+  void refuse_if_corrupt() const;
   void start_segment();
   void roll();
   void merge_closed();

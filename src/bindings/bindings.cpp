@@ -10,6 +10,8 @@
 #include "atomservices/errors.hpp"
 #include "atomservices/event.hpp"
 #include "atomservices/event_log.hpp"
+#include "atomservices/fold.hpp"
+#include "atomservices/json.hpp"
 #include "atomservices/ids.hpp"
 #include "atomservices/queries.hpp"
 #include "atomservices/segment_store.hpp"
@@ -55,6 +57,10 @@ uintptr_t reserve_input(size_t bytes) {
 
 std::string_view input(size_t bytes) { return {input_buffer().data(), bytes}; }
 
+std::string folded_json(const as::Folded& folded) {
+  return "{\"version\":" + std::to_string(folded.version) + ",\"state\":" + folded.state_json + "}";
+}
+
 // Makes bytes durable through functions the JS layer supplies (see js/file-store.ts).
 class JsSyncer : public as::Syncer {
  public:
@@ -96,12 +102,65 @@ class Store : public Backend {
     const std::string* json = this->log().find(id);
     return json ? val(*json) : val::undefined();
   }
+  // {"state":..,"version":N}, folded by a native reducer, saving snapshots on the way.
+  std::string rehydrate(const std::string& definition, const std::string& query) {
+    return guard([&] {
+      const as::NativeReducer& reducer = as::compiled_reducer(definition);
+      as::RehydrateQuery q = as::parse_rehydrate_query(query);
+      as::Folded folded = as::fold(this->log(), reducer, q, [&](int64_t version, const std::string& state) {
+        this->save_snapshot(reducer.identity(), q.aggregate_type, q.aggregate_id, version, state);
+      });
+      return folded_json(folded);
+    });
+  }
+  val get_snapshot(const std::string& query) const {
+    return guard([&] {
+      as::SnapshotQuery q = as::parse_snapshot_query(query);
+      auto found = this->log().find_snapshot(q.key, q.aggregate_type, q.aggregate_id, q.version);
+      return found ? val("{\"version\":" + std::to_string(found->first) + ",\"state\":" + *found->second + "}")
+                   : val::undefined();
+    });
+  }
+  void put_snapshot(const std::string& query, size_t bytes) {
+    guard([&] {
+      as::SnapshotQuery q = as::parse_snapshot_query(query);
+      std::string state(input(bytes));
+      check_json(state, "state");
+      this->save_snapshot(q.key, q.aggregate_type, q.aggregate_id, q.version, std::move(state));
+    });
+  }
+  double last_position() const { return static_cast<double>(this->log().last_position()); }
+  val get_checkpoint(const std::string& name) const {
+    auto position = this->log().checkpoint(name);
+    return position ? val(static_cast<double>(*position)) : val::undefined();
+  }
+  void put_checkpoint(const std::string& name, double position) {
+    guard([&] {
+      as::check_name_argument("name", name);
+      this->save_checkpoint(name, static_cast<uint64_t>(position));
+    });
+  }
+
+ private:
+  static void check_json(std::string_view text, const char* what) {
+    try {
+      as::json::Scanner s(text);
+      s.skip_value(1000);
+      s.expect_end();
+    } catch (const as::json::SyntaxError& e) {
+      throw as::Error(as::ErrorCode::INVALID_ARGUMENT, std::string(what) + " is not valid JSON: " + e.reason);
+    }
+  }
 };
 
 class MemoryBackend {
  public:
   const as::EventLog& log() const { return log_; }
   as::AppendResult append_events(std::vector<as::Event> batch) { return log_.append(std::move(batch)); }
+  void save_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version, std::string state) {
+    log_.put_snapshot(key, type, id, version, std::move(state));
+  }
+  void save_checkpoint(const std::string& name, uint64_t position) { log_.put_checkpoint(name, position); }
 
  private:
   as::EventLog log_;
@@ -119,6 +178,11 @@ class DurableBackend {
   }
   const as::EventLog& log() const { return store_->log(); }
   as::AppendResult append_events(std::vector<as::Event> batch) { return store_->append(std::move(batch)); }
+  void save_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version, std::string state) {
+    if (store_->corruption()) return;  // a damaged store takes nothing new; the fold itself is still right
+    store_->put_snapshot(key, type, id, version, std::move(state));
+  }
+  void save_checkpoint(const std::string& name, uint64_t position) { store_->put_checkpoint(name, position); }
   void sync() { guard([&] { store_->sync(); }); }
   void close() { store_->close(); }
   val stats() const {
@@ -155,7 +219,13 @@ emscripten::class_<T> bind_store(const char* name) {
       .function("readStream", &T::read_stream)
       .function("readAll", &T::read_all)
       .function("version", &T::version)
-      .function("getEvent", &T::get_event);
+      .function("getEvent", &T::get_event)
+      .function("rehydrate", &T::rehydrate)
+      .function("lastPosition", &T::last_position)
+      .function("getSnapshot", &T::get_snapshot)
+      .function("putSnapshot", &T::put_snapshot)
+      .function("getCheckpoint", &T::get_checkpoint)
+      .function("putCheckpoint", &T::put_checkpoint);
 }
 
 size_t validate_events(size_t bytes) {
@@ -168,6 +238,18 @@ void check_stream_query(const std::string& query) {
 
 void check_global_query(const std::string& query) {
   guard([&] { as::parse_global_query(query); });
+}
+
+// A native reducer's identity; compiling it validates the definition.
+std::string reducer_identity(const std::string& definition) {
+  return guard([&] { return as::compiled_reducer(definition).identity(); });
+}
+
+// Folds events handed over as JSON (from a store written in JS) with a native reducer.
+std::string fold_events(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
+  return guard([&] {
+    return folded_json(as::fold_events(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
+  });
 }
 
 void check_name(const std::string& what, const std::string& value) {
@@ -210,6 +292,9 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   function("checkStreamQuery", &check_stream_query);
   function("checkGlobalQuery", &check_global_query);
   function("checkName", &check_name);
+  function("reducerIdentity", &reducer_identity);
+  function("foldEvents", &fold_events);
+  function("checkRehydrateQuery", optional_override([](const std::string& q) { guard([&] { as::parse_rehydrate_query(q); }); }));
   function("eventStamp", &event_stamp);
   function("newUuid", &new_uuid);
   function("limits", &limits);

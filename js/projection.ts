@@ -1,0 +1,106 @@
+// Projections: read models folded over the global log, one state per key, kept current by a
+// subscription and rebuildable from scratch.
+import { invalidArgument } from './errors.js';
+import { checkSubscribeOptions, type Subscription, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
+import type { IEvent, IReducer } from './types.js';
+
+export interface ProjectionDefinition<S, E extends IEvent = IEvent> {
+  /** Only events of these names. */
+  EventName?: string | readonly string[];
+  /** Only events of this aggregate type. */
+  AggregateType?: string;
+  /** Which state an event folds into. Default: its AggregateID. */
+  key?: (event: E) => string;
+  reducer: IReducer<S, E>;
+  /** Each key's state starts as a copy of this. */
+  initialState: S;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+/** What a projection needs from its service. */
+export interface ProjectionHost {
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
+  lastPosition(): Promise<number>;
+}
+
+export class Projection<S, E extends IEvent = IEvent> {
+  readonly #definition: ProjectionDefinition<S, E>;
+  readonly #host: ProjectionHost;
+  #states = new Map<string, S>();
+  #subscription: Subscription;
+
+  constructor(definition: ProjectionDefinition<S, E>, host: ProjectionHost) {
+    if (typeof definition !== 'object' || definition === null) throw invalidArgument('definition', 'must be an object { reducer, initialState, key?, EventName?, AggregateType? }');
+    if (typeof definition.reducer !== 'function') throw invalidArgument('definition.reducer', 'must be a function (state, event) => state');
+    if (definition.key !== undefined && typeof definition.key !== 'function') throw invalidArgument('definition.key', 'must be a function (event) => string');
+    checkSubscribeOptions({ EventName: definition.EventName, AggregateType: definition.AggregateType });
+    this.#definition = definition;
+    this.#host = host;
+    this.#subscription = this.#start();
+  }
+
+  #start(onEvent?: (position: number) => void): Subscription {
+    const { EventName, AggregateType, reducer, initialState, key } = this.#definition;
+    const states = this.#states;
+    return this.#host.subscribe({ from: 'start', EventName, AggregateType }, (event, position) => {
+      const id = key ? key(event as E) : event.AggregateID;
+      if (typeof id !== 'string') throw invalidArgument('key(event)', `must return a string, got ${typeof id}`);
+      states.set(id, reducer(states.has(id) ? states.get(id) as S : structuredClone(initialState), event as E));
+      onEvent?.(position);
+    });
+  }
+
+  get(key: string): S | undefined {
+    return this.#states.get(key);
+  }
+  has(key: string): boolean {
+    return this.#states.has(key);
+  }
+  keys(): IterableIterator<string> {
+    return this.#states.keys();
+  }
+  entries(): IterableIterator<[string, S]> {
+    return this.#states.entries();
+  }
+  get size(): number {
+    return this.#states.size;
+  }
+  /** The next global position the projection will read. */
+  get position(): number {
+    return this.#subscription.position;
+  }
+
+  /** Resolves once every event stored when the projection started is folded in. */
+  ready(): Promise<void> {
+    return this.#subscription.caughtUp;
+  }
+
+  /** Folds the whole log again from an empty read model; `onProgress` hears how far it got. */
+  async rebuild(onProgress?: (progress: Progress) => void): Promise<void> {
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('onProgress', 'must be a function ({ done, total }) => void');
+    this.#subscription.stop();
+    await this.#subscription.done;
+    const total = await this.#host.lastPosition();
+    this.#states = new Map();
+    let last = 0;
+    this.#subscription = this.#start((position) => {
+      if (onProgress && position - last >= 1000) {
+        last = position;
+        onProgress({ done: position, total: Math.max(total, position) });
+      }
+    });
+    await this.#subscription.caughtUp;
+    const done = this.#subscription.position - 1;
+    onProgress?.({ done, total: Math.max(total, done) });
+  }
+
+  /** Stops following the log; the states stay readable. */
+  async stop(): Promise<void> {
+    this.#subscription.stop();
+    await this.#subscription.done;
+  }
+}

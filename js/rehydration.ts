@@ -1,0 +1,108 @@
+// Rehydration: folding an aggregate's events into its state with a JS or a native reducer,
+// in pages (one crossing per page, not per event), from the newest usable snapshot.
+import { callCore, writeInput } from './core.js';
+import { encodeEvents, encodeRequest } from './encode.js';
+import { invalidArgument } from './errors.js';
+import { NativeReducer } from './native-reducer.js';
+import type { Progress } from './projection.js';
+import type { IEvent, IEventStore, IReducer, Rehydrated } from './types.js';
+
+export interface RehydrateOptions {
+  /** Fold up to this version (time travel by version). */
+  toVersion?: number;
+  /** Fold only the events created at or before this ISO-8601 UTC time (time travel by time). */
+  at?: string;
+  /** Hears how far a long fold got. */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * JS reducers: opt in to snapshots with { every, version } (change `version` whenever the
+   * reducer's meaning changes). Native reducers: set snapshotEvery in the definition;
+   * `false` here ignores snapshots for this call.
+   */
+  snapshots?: false | { every: number; version: string };
+}
+
+export interface RehydrationHost {
+  store: IEventStore;
+  upcast(event: IEvent): IEvent;
+  /** Changes whenever the upcasters change: part of every snapshot key. */
+  upcasterFingerprint: string;
+}
+
+const PAGE = 1000;
+const OPTION_KEYS = new Set(['toVersion', 'at', 'onProgress', 'snapshots']);
+
+export function checkRehydrateOptions(options: unknown, AggregateType: unknown, AggregateID: unknown, native: boolean): asserts options is RehydrateOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { toVersion?, at?, onProgress?, snapshots? }');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw invalidArgument(`options.${key}`, 'is not a rehydration option; use toVersion, at, onProgress or snapshots');
+  }
+  const { toVersion, at, onProgress, snapshots } = options as RehydrateOptions;
+  // The core checks the aggregate, toVersion and at, as it does for its own folds.
+  callCore((core) => core.checkRehydrateQuery(encodeRequest({ AggregateType, AggregateID, options: { toVersion, at } })));
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('options.onProgress', 'must be a function ({ done, total }) => void');
+  if (snapshots === undefined || snapshots === false) return;
+  if (native) throw invalidArgument('options.snapshots', 'can only be false for a native reducer (its definition sets snapshotEvery)');
+  const { every, version } = snapshots as { every?: unknown; version?: unknown };
+  if (!Number.isSafeInteger(every) || (every as number) < 1 || typeof version !== 'string' || version === '') {
+    throw invalidArgument('options.snapshots', 'must be { every: a positive integer, version: a non-empty string naming the reducer\'s version }');
+  }
+}
+
+function snapshotPlan(reducer: NativeReducer<unknown> | IReducer<unknown>, options: RehydrateOptions, fingerprint: string) {
+  if (options.snapshots === false) return undefined;
+  if (reducer instanceof NativeReducer) {
+    return reducer.snapshotEvery ? { key: `${reducer.identity}${fingerprint}`, every: reducer.snapshotEvery } : undefined;
+  }
+  return options.snapshots ? { key: `js:${options.snapshots.version}${fingerprint}`, every: options.snapshots.every } : undefined;
+}
+
+/** The events of one page that fall within `at`; `ended` when a later event was cut. */
+function withinTime(events: IEvent[], at: string | undefined): { events: IEvent[]; ended: boolean } {
+  if (at === undefined) return { events, ended: false };
+  const cut = events.findIndex((e) => e._createdAt > at);
+  return cut < 0 ? { events, ended: false } : { events: events.slice(0, cut), ended: true };
+}
+
+function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, events: IEvent[]): Rehydrated<S> {
+  const json = encodeEvents(events);
+  const start = JSON.stringify(state);
+  return JSON.parse(callCore((core) => core.foldEvents(reducer.definition, start, version, writeInput(core, json))));
+}
+
+/** Folds an aggregate by reading its events page by page (any store, upcasters applied). */
+export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: string, AggregateID: string,
+  reducer: NativeReducer<S> | IReducer<S>, initialState: S, options: RehydrateOptions): Promise<Rehydrated<S>> {
+  const { store } = host;
+  const current = await store.getVersion(AggregateType, AggregateID);
+  const target = Math.min(options.toVersion ?? current, current);
+  const plan = snapshotPlan(reducer as NativeReducer<unknown>, options, host.upcasterFingerprint);
+  let state = initialState;
+  let version = 0;
+  // A snapshot holds no creation times, so time travel by `at` folds from the start.
+  if (plan && options.at === undefined && store.getSnapshot) {
+    const snapshot = await store.getSnapshot(plan.key, AggregateType, AggregateID, target);
+    if (snapshot) ({ state, version } = snapshot as Rehydrated<S>);
+  }
+  while (version < target) {
+    const page = await store.readStream(AggregateType, AggregateID, { fromVersion: version + 1, toVersion: target, limit: PAGE });
+    if (page.length === 0) break;
+    const { events, ended } = withinTime(page.map((e) => host.upcast(e)), options.at);
+    const before = version;
+    if (reducer instanceof NativeReducer) {
+      if (events.length > 0) ({ state, version } = foldNative(reducer, state, version, events));
+    } else {
+      for (const event of events) {
+        state = reducer(state, event);
+        version = event._version;
+        if (plan && version % plan.every === 0) await store.putSnapshot?.(plan.key, AggregateType, AggregateID, version, state);
+      }
+    }
+    if (plan && reducer instanceof NativeReducer && Math.floor(version / plan.every) > Math.floor(before / plan.every)) {
+      await store.putSnapshot?.(plan.key, AggregateType, AggregateID, version, state);
+    }
+    options.onProgress?.({ done: version, total: target });
+    if (ended) break;
+  }
+  return { state, version };
+}

@@ -1,0 +1,146 @@
+// Subscriptions: catch up from a global position, then follow new events, in global order.
+// A named subscription stores its checkpoint in the store after each page it handled, so a
+// restarted process resumes after the last checkpoint: delivery is at least once.
+import { AtomServicesError, invalidArgument } from './errors.js';
+import type { IEvent, IEventStore } from './types.js';
+
+export interface SubscribeOptions {
+  /** Where to start when there is no checkpoint: "start" (default), "end" (new events only), or a global position (inclusive). */
+  from?: 'start' | 'end' | number;
+  /** Only events of these names (after upcasting). */
+  EventName?: string | readonly string[];
+  /** Only events of this aggregate type. */
+  AggregateType?: string;
+  /** Names the subscription; its checkpoint is stored durably under this name. */
+  name?: string;
+}
+
+export type SubscriptionHandler<E extends IEvent = IEvent> = (event: E, position: number) => void | Promise<void>;
+
+/** What a subscription needs from its service. */
+export interface SubscriptionHost {
+  store: IEventStore;
+  upcast(event: IEvent): IEvent;
+  /** Resolves after the next append through the service (or a short while, for appends made elsewhere). */
+  nextAppend(): Promise<void>;
+  report(error: AtomServicesError): void;
+}
+
+const PAGE = 500;
+const OPTION_KEYS = new Set(['from', 'EventName', 'AggregateType', 'name']);
+
+export function checkSubscribeOptions(options: unknown): asserts options is SubscribeOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { from?, EventName?, AggregateType?, name? }');
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw invalidArgument(`options.${key}`, 'is not a subscription option; use from, EventName, AggregateType or name');
+  }
+  const { from, EventName, AggregateType, name } = options as SubscribeOptions;
+  if (from !== undefined && from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && (from as number) >= 1)) {
+    throw invalidArgument('options.from', 'must be "start", "end" or a global position (an integer ≥ 1)');
+  }
+  const names = typeof EventName === 'string' ? [EventName] : EventName;
+  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))) {
+    throw invalidArgument('options.EventName', 'must be an event name or a list of them');
+  }
+  if (AggregateType !== undefined && (typeof AggregateType !== 'string' || AggregateType === '')) {
+    throw invalidArgument('options.AggregateType', 'must be a non-empty string');
+  }
+  if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidArgument('options.name', 'must be a non-empty string');
+}
+
+export class Subscription {
+  readonly #host: SubscriptionHost;
+  readonly #options: SubscribeOptions;
+  readonly #handler: SubscriptionHandler;
+  readonly #names: Set<string> | undefined;
+  #stopped = false;
+  #caughtUp: (() => void) | undefined;
+  /** Resolves once the subscription has handled every event that existed when it started. */
+  readonly caughtUp: Promise<void>;
+  /** Settles when the subscription stopped. */
+  readonly done: Promise<void>;
+  /** The next global position to read. */
+  position = 1;
+
+  constructor(host: SubscriptionHost, options: SubscribeOptions, handler: SubscriptionHandler) {
+    this.#host = host;
+    this.#options = options;
+    this.#handler = handler;
+    const { EventName } = options;
+    this.#names = EventName === undefined ? undefined : new Set(typeof EventName === 'string' ? [EventName] : EventName);
+    this.caughtUp = new Promise((resolve) => { this.#caughtUp = resolve; });
+    this.done = this.#run();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #start(): Promise<number> {
+    const { store } = this.#host;
+    const { name, from = 'start' } = this.#options;
+    if (name !== undefined) {
+      if (!store.getCheckpoint || !store.putCheckpoint) {
+        throw new AtomServicesError('INVALID_ARGUMENT', 'named subscriptions need a store with getCheckpoint and putCheckpoint');
+      }
+      const checkpoint = await store.getCheckpoint(name);
+      if (checkpoint !== undefined) return checkpoint + 1;
+    }
+    if (from === 'start') return 1;
+    if (from === 'end') return (await lastPosition(store)) + 1;
+    return from;
+  }
+
+  #wanted(event: IEvent): boolean {
+    return (this.#names === undefined || this.#names.has(event.EventName)) &&
+      (this.#options.AggregateType === undefined || this.#options.AggregateType === event.AggregateType);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      this.position = await this.#start();
+      while (!this.#stopped) {
+        const page = await this.#host.store.readAll({ fromPosition: this.position, limit: PAGE });
+        if (page.length === 0) {
+          this.#caughtUp?.();
+          await this.#host.nextAppend();
+          continue;
+        }
+        await this.#handle(page);
+        if (page.length < PAGE) this.#caughtUp?.();
+      }
+    } catch (error) {
+      const name = this.#options.name ? ` '${this.#options.name}'` : '';
+      this.#host.report(error instanceof AtomServicesError ? error
+        : new AtomServicesError('HANDLER_FAILED', `subscription${name} stopped at position ${this.position}: ${error instanceof Error ? error.message : String(error)}`, {}, error));
+    } finally {
+      this.#stopped = true;
+      this.#caughtUp?.();
+    }
+  }
+
+  async #handle(page: { position: number; event: IEvent }[]): Promise<void> {
+    const { name } = this.#options;
+    try {
+      for (const { position, event } of page) {
+        if (this.#stopped) break;
+        const current = this.#host.upcast(event);
+        if (this.#wanted(current)) await this.#handler(current, position);
+        this.position = position + 1;
+      }
+    } finally {
+      // Record what was handled, even when a handler failed: a restart resumes at the failed event.
+      if (name !== undefined && this.position > page[0]!.position) await this.#host.store.putCheckpoint!(name, this.position - 1);
+    }
+  }
+}
+
+async function lastPosition(store: IEventStore): Promise<number> {
+  if (store.getLastPosition) return store.getLastPosition();
+  let position = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition: position + 1, limit: 10000 });
+    if (page.length === 0) return position;
+    position = page[page.length - 1]!.position;
+  }
+}
