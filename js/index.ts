@@ -10,6 +10,8 @@ export type { NativeReducerDefinition, ReducerOperation } from './native-reducer
 export { Projection } from './projection.js';
 export type { ProjectionDefinition, Progress } from './projection.js';
 export type { RehydrateOptions } from './rehydration.js';
+export { given, ExpectationError } from './testing.js';
+export type { Folded, Projected } from './testing.js';
 export type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
 export type { StorageStats, StoreCorruption } from './durable-store.js';
 export { AtomServicesError, ERROR_CODES } from './errors.js';

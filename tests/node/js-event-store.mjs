@@ -12,6 +12,8 @@ export class JsEventStore {
   #log = [];          // [{ position, event, json }]
   #streams = new Map();  // key -> array of log entries
   #ids = new Map();   // _id -> log entry
+  #snapshots = new Map();  // key\0type\0id -> [{ version, state }] by version
+  #checkpoints = new Map();
   #closed = false;
 
   #check() {
@@ -71,6 +73,36 @@ export class JsEventStore {
     this.#check();
     const entry = this.#ids.get(id);
     return entry && structuredClone(entry.event);
+  }
+
+  async getLastPosition() {
+    this.#check();
+    return this.#log.length;
+  }
+
+  async getSnapshot(key, AggregateType, AggregateID, maxVersion = Infinity) {
+    this.#check();
+    const saved = (this.#snapshots.get(`${key}\0${AggregateType}\0${AggregateID}`) ?? []).filter((s) => s.version <= maxVersion);
+    const newest = saved.at(-1);
+    return newest && { version: newest.version, state: structuredClone(newest.state) };
+  }
+
+  async putSnapshot(key, AggregateType, AggregateID, version, state) {
+    this.#check();
+    const id = `${key}\0${AggregateType}\0${AggregateID}`;
+    const saved = (this.#snapshots.get(id) ?? []).filter((s) => s.version !== version);
+    saved.push({ version, state: structuredClone(state) });
+    this.#snapshots.set(id, saved.sort((a, b) => a.version - b.version));
+  }
+
+  async getCheckpoint(name) {
+    this.#check();
+    return this.#checkpoints.get(name);
+  }
+
+  async putCheckpoint(name, position) {
+    this.#check();
+    this.#checkpoints.set(name, position);
   }
 
   async close() {

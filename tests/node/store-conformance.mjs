@@ -125,5 +125,32 @@ export function storeConformance(name, createStore, { describe, it, beforeEach, 
       assert.ok(outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason.code === 'CONCURRENCY_CONFLICT'));
       assert.deepEqual((await store.readStream('Account', id)).map((e) => e._version), [1, 2]);
     });
+
+    it('keeps snapshots by key and aggregate, and finds the newest at or below a version', async () => {
+      const [event] = accountEvents(1);
+      await store.append([event]);
+      const id = event.AggregateID;
+      assert.equal(await store.getSnapshot('reducer-1', 'Account', id), undefined);
+      await store.putSnapshot('reducer-1', 'Account', id, 10, { total: 10, list: [1, 'two', null] });
+      await store.putSnapshot('reducer-1', 'Account', id, 20, { total: 20 });
+      await store.putSnapshot('reducer-2', 'Account', id, 15, { other: true });
+      assert.deepEqual(await store.getSnapshot('reducer-1', 'Account', id), { version: 20, state: { total: 20 } });
+      assert.deepEqual(await store.getSnapshot('reducer-1', 'Account', id, 19), { version: 10, state: { total: 10, list: [1, 'two', null] } });
+      assert.equal(await store.getSnapshot('reducer-1', 'Account', id, 9), undefined);
+      assert.deepEqual(await store.getSnapshot('reducer-2', 'Account', id, 100), { version: 15, state: { other: true } });
+      assert.equal(await store.getSnapshot('reducer-1', 'Account', 'another'), undefined);
+    });
+
+    it('keeps checkpoints by name and knows its last position', async () => {
+      assert.equal(await store.getLastPosition(), 0);
+      assert.equal(await store.getCheckpoint('mailer'), undefined);
+      await store.append(accountEvents(3));
+      assert.equal(await store.getLastPosition(), 3);
+      await store.putCheckpoint('mailer', 2);
+      await store.putCheckpoint('mailer', 3);
+      await store.putCheckpoint('audit', 1);
+      assert.equal(await store.getCheckpoint('mailer'), 3);
+      assert.equal(await store.getCheckpoint('audit'), 1);
+    });
   });
 }

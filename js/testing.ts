@@ -1,0 +1,90 @@
+// given / when / then for reducers and projections, for users' unit tests:
+//   given([opened, deposited]).when(accountReducer, { balance: 0 }).thenExpect({ balance: 5 });
+// Synchronous, no store involved. Native reducers fold in the core exactly as rehydrate does.
+import { callCore, writeInput } from './core.js';
+import { encodeEvents } from './encode.js';
+import { invalidArgument } from './errors.js';
+import { NativeReducer } from './native-reducer.js';
+import type { ProjectionDefinition } from './projection.js';
+import type { IEvent, IReducer } from './types.js';
+
+export class ExpectationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpectationError';
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  return keysA.length === keysB.length &&
+    keysA.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function expectSame(actual: unknown, expected: unknown, what: string): void {
+  if (!sameValue(actual, expected)) {
+    throw new ExpectationError(`${what} differs\n  expected: ${JSON.stringify(expected)}\n  actual:   ${JSON.stringify(actual)}`);
+  }
+}
+
+export interface Folded<S> {
+  state: S;
+  version: number;
+  /** Throws an ExpectationError unless the state deep-equals `expected`. */
+  thenExpect(expected: S): Folded<S>;
+}
+
+export interface Projected<S> {
+  states: Map<string, S>;
+  /** Throws an ExpectationError unless the states per key deep-equal `expected`. */
+  thenExpect(expected: Record<string, S>): Projected<S>;
+}
+
+function fold<S, E extends IEvent>(events: readonly E[], reducer: IReducer<S, E> | NativeReducer<S>, initialState: S | undefined): Folded<S> {
+  let state: S;
+  let version = 0;
+  if (reducer instanceof NativeReducer) {
+    const json = encodeEvents(events);
+    ({ state, version } = JSON.parse(callCore((core) => core.foldEvents(reducer.definition, '', 0, writeInput(core, json)))));
+  } else if (typeof reducer === 'function') {
+    state = initialState as S;
+    for (const event of events) {
+      state = reducer(state, event);
+      version = event._version;
+    }
+  } else {
+    throw invalidArgument('reducer', 'must be a function (state, event) => state or a NativeReducer');
+  }
+  const folded: Folded<S> = { state, version, thenExpect: (expected) => { expectSame(state, expected, 'the state'); return folded; } };
+  return folded;
+}
+
+function project<S, E extends IEvent>(events: readonly E[], definition: ProjectionDefinition<S, E>): Projected<S> {
+  const names = definition.EventName === undefined ? undefined : new Set(typeof definition.EventName === 'string' ? [definition.EventName] : definition.EventName);
+  const states = new Map<string, S>();
+  for (const event of events) {
+    if (names && !names.has(event.EventName)) continue;
+    if (definition.AggregateType !== undefined && definition.AggregateType !== event.AggregateType) continue;
+    const key = definition.key ? definition.key(event) : event.AggregateID;
+    states.set(key, definition.reducer(states.has(key) ? states.get(key) as S : structuredClone(definition.initialState), event));
+  }
+  const projected: Projected<S> = {
+    states,
+    thenExpect: (expected) => { expectSame(Object.fromEntries(states), expected, 'the projection'); return projected; },
+  };
+  return projected;
+}
+
+/** Starts a test from the events that happened. */
+export function given<E extends IEvent>(events: readonly E[]) {
+  if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
+  return {
+    /** Folds the events with a reducer (JS or native). */
+    when: <S>(reducer: IReducer<S, E> | NativeReducer<S>, initialState?: S): Folded<S> => fold(events, reducer, initialState),
+    /** Folds the events into a projection's states. */
+    whenProjected: <S>(definition: ProjectionDefinition<S, E>): Projected<S> => project(events, definition),
+  };
+}
