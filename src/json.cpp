@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace atomservices::json {
 
@@ -182,6 +183,21 @@ void Scanner::validate_utf8_sequence() {
   pos_ += length;
 }
 
+namespace {
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+
+bool has_zero_byte(uint64_t v) { return ((v - kOnes) & ~v & kHighs) != 0; }
+
+bool plain_ascii8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  bool special = (v & kHighs) || ((v - 0x20 * kOnes) & ~v & kHighs) || has_zero_byte(v ^ ('"' * kOnes)) ||
+                 has_zero_byte(v ^ ('\\' * kOnes));
+  return !special;
+}
+}  // namespace
+
 void Scanner::skip_string() {
   ++pos_;  // opening quote
   const size_t size = text_.size();
@@ -189,6 +205,8 @@ void Scanner::skip_string() {
     // Fast path: plain printable ASCII needs no attention.
     const char* data = text_.data();
     size_t p = pos_;
+    // Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
+    while (p + 8 <= size && plain_ascii8(data + p)) p += 8;
     while (p < size) {
       unsigned char c = static_cast<unsigned char>(data[p]);
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;

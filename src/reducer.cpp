@@ -1,9 +1,13 @@
 #include "atomservices/reducer.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "atomservices/errors.hpp"
+#include "atomservices/event.hpp"
 #include "atomservices/json.hpp"
 
 namespace atomservices {
@@ -163,21 +167,60 @@ void apply_op(State& state, const Operation& op, const State* operand) {
   }
 }
 
-// The raw JSON text at `path` inside an object, if it is there.
-std::optional<std::string_view> find_path(std::string_view text, const std::vector<std::string>& path) {
-  std::string_view scope = text;
-  for (const std::string& segment : path) {
-    json::Scanner s(scope);
-    if (s.peek_kind() != Kind::Object) return std::nullopt;
-    std::optional<std::string_view> found;
-    s.members([&](const std::string& key) {
-      std::string_view raw = s.skip_value(1000);
-      if (!found && key == segment) found = raw;
-    });
-    if (!found) return std::nullopt;
-    scope = *found;
+bool key_is(std::string_view raw_key, std::string_view name) {
+  if (raw_key.find('\\') == std::string_view::npos) return raw_key == name;
+  std::string quoted = "\"" + std::string(raw_key) + "\"", decoded;
+  json::Scanner s(quoted);
+  return s.read_string(decoded) && decoded == name;
+}
+
+// The raw value of one member of the object `text`, if it has it.
+std::optional<std::string_view> member(std::string_view text, std::string_view name) {
+  json::Scanner s(text);
+  if (s.peek_kind() != Kind::Object) return std::nullopt;
+  std::optional<std::string_view> found;
+  s.raw_members([&](std::string_view key) {
+    std::string_view value = s.skip_value(Limits::kMaxDepth + 2);
+    if (key_is(key, name)) found = value;
+    return !found;
+  });
+  return found;
+}
+
+// The raw JSON text at `path` inside an event. `top` remembers the event's top-level
+// members already looked up, since most operations read from the same few ("payloads").
+std::optional<std::string_view> find_path(std::string_view event, const std::vector<std::string>& path,
+                                          std::vector<std::pair<std::string_view, std::optional<std::string_view>>>& top) {
+  std::optional<std::string_view> scope;
+  auto cached = std::find_if(top.begin(), top.end(), [&](const auto& entry) { return entry.first == path[0]; });
+  if (cached != top.end()) {
+    scope = cached->second;
+  } else {
+    scope = member(event, path[0]);
+    top.emplace_back(path[0], scope);
   }
+  for (size_t i = 1; scope && i < path.size(); ++i) scope = member(*scope, path[i]);
   return scope;
+}
+
+// A raw JSON value as state: scalars directly, containers through nlohmann's parser.
+State to_state(std::string_view raw) {
+  char first = raw[0];
+  if (first == '"' && raw.find('\\') == std::string_view::npos) return std::string(raw.substr(1, raw.size() - 2));
+  if (first == 't') return true;
+  if (first == 'f') return false;
+  if (first == 'n') return nullptr;
+  if (first == '-' || (first >= '0' && first <= '9')) {
+    std::string token(raw);
+    char* end = nullptr;
+    if (token.find_first_of(".eE") == std::string::npos) {
+      errno = 0;
+      long long integer = std::strtoll(token.c_str(), &end, 10);
+      if (errno == 0 && *end == '\0') return static_cast<int64_t>(integer);
+    }
+    return std::strtod(token.c_str(), &end);
+  }
+  return State::parse(raw.begin(), raw.end());
 }
 
 std::string_view event_name_of(std::string_view event_json) {
@@ -223,7 +266,8 @@ NativeReducer NativeReducer::compile(std::string_view definition_json) {
   for (const auto& [name, ops] : on->items()) {
     std::string where = "on." + name;
     if (!ops.is_array()) bad(where, "must be a list of operations");
-    std::vector<Operation>& target = name == "*" ? reducer.any_ : reducer.on_[name];
+    if (name != "*") reducer.on_.emplace_back(name, std::vector<Operation>{});
+    std::vector<Operation>& target = name == "*" ? reducer.any_ : reducer.on_.back().second;
     for (size_t i = 0; i < ops.size(); ++i) target.push_back(compile_op(ops[i], where + "[" + std::to_string(i) + "]"));
   }
   State meaning = {{"initialState", reducer.initial_}, {"on", *on}};
@@ -233,9 +277,16 @@ NativeReducer NativeReducer::compile(std::string_view definition_json) {
   return reducer;
 }
 
+const std::vector<Operation>* NativeReducer::operations_for(std::string_view event_name) const {
+  for (const auto& [name, ops] : on_) {
+    if (name == event_name) return &ops;
+  }
+  return nullptr;
+}
+
 void NativeReducer::apply(State& state, std::string_view event_json) const {
-  auto named = on_.find(std::string(event_name_of(event_json)));
-  const std::vector<Operation>* lists[] = {named == on_.end() ? nullptr : &named->second, &any_};
+  const std::vector<Operation>* lists[] = {operations_for(event_name_of(event_json)), &any_};
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> top;
   for (const auto* ops : lists) {
     if (!ops) continue;
     for (const Operation& op : *ops) {
@@ -243,12 +294,12 @@ void NativeReducer::apply(State& state, std::string_view event_json) const {
         apply_op(state, op, &op.value);
         continue;
       }
-      auto raw = find_path(event_json, op.from);
+      auto raw = find_path(event_json, op.from, top);
       if (!raw) {
         apply_op(state, op, nullptr);
         continue;
       }
-      State operand = State::parse(raw->begin(), raw->end());
+      State operand = to_state(*raw);
       apply_op(state, op, &operand);
     }
   }

@@ -35,6 +35,10 @@ class Scanner {
   // Iterates an object: on_member(key) must consume the member's value.
   template <class OnMember>
   void members(OnMember&& on_member);
+  // Iterates an object without decoding keys: on_member(raw key, between its quotes) must
+  // consume the member's value and return whether to go on.
+  template <class OnMember>
+  void raw_members(OnMember&& on_member);
   // Iterates an array: on_element(index) must consume the element.
   template <class OnElement>
   void elements(OnElement&& on_element);
@@ -70,6 +74,25 @@ void Scanner::members(OnMember&& on_member) {
     skip_ws();
     expect(':');
     on_member(static_cast<const std::string&>(key));
+    skip_ws();
+  } while (consume(','));
+  expect('}');
+}
+
+template <class OnMember>
+void Scanner::raw_members(OnMember&& on_member) {
+  expect('{');
+  skip_ws();
+  if (consume('}')) return;
+  do {
+    skip_ws();
+    if (peek_kind() != Kind::String) fail("expected a string key");
+    size_t start = pos_;
+    skip_string();
+    std::string_view key = text_.substr(start + 1, pos_ - start - 2);
+    skip_ws();
+    expect(':');
+    if (!on_member(key)) return;
     skip_ws();
   } while (consume(','));
   expect('}');

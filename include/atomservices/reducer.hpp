@@ -42,7 +42,10 @@ class NativeReducer {
   void apply(State& state, std::string_view event_json) const;
 
  private:
-  std::unordered_map<std::string, std::vector<Operation>> on_;
+  const std::vector<Operation>* operations_for(std::string_view event_name) const;
+
+  // Few event names per reducer: a short list searched by view beats hashing a new string.
+  std::vector<std::pair<std::string, std::vector<Operation>>> on_;
   std::vector<Operation> any_;
   State initial_;
   std::string identity_;
