@@ -121,6 +121,43 @@ describe('IndexedDBEventStore in Chromium', () => {
     assert.ok(acknowledged.length >= 15);
   });
 
+  it('rehydrates natively with snapshots that survive a reload, and follows the log with a subscription', async () => {
+    const context = await launchPersistent(join(profiles, 'rehydrate'));
+    let page = await openPage(context, server.url);
+    const definition = { initialState: { total: 0 }, on: { Noted: [{ op: 'add', path: 'total', from: 'payloads.i' }, { op: 'increment', path: 'count' }] }, snapshotEvery: 10 };
+    const first = await page.evaluate(async (definition) => {
+      const { IndexedDBEventStore, createService, EventBuilder, NativeReducer } = window.atomservices;
+      const store = new IndexedDBEventStore({ name: 'rehydrate' });
+      const service = createService({ EventStore: store });
+      const seen = [];
+      service.subscribe({ EventName: 'Noted' }, (event, position) => { seen.push(position); });
+      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+      await service.dispatch(Array.from({ length: 45 }, (_, i) => build({ _version: i + 1, _createdBy: 't', AggregateID: 'n1', payloads: { i } })));
+      const reducer = new NativeReducer(definition);
+      const native = await service.rehydrate('Note', 'n1', reducer);
+      const js = await service.rehydrate('Note', 'n1', (s, e) => ({ total: s.total + e.payloads.i, count: s.count + 1 }), { total: 0, count: 0 });
+      const atTwenty = await service.rehydrate('Note', 'n1', reducer, { toVersion: 20 });
+      while (seen.length < 45) await new Promise((r) => setTimeout(r, 10));
+      await service.close();
+      return { native, js, atTwenty, seen: seen.length };
+    }, definition);
+    assert.deepEqual(first.native, { version: 45, state: { total: 990, count: 45 } });
+    assert.deepEqual(first.js.state, first.native.state);
+    assert.deepEqual(first.atTwenty, { version: 20, state: { total: 190, count: 20 } });
+    assert.equal(first.seen, 45);
+    await page.reload();
+    await page.waitForFunction(() => window.ready === true);
+    const snapshot = await page.evaluate(async (definition) => {
+      const { IndexedDBEventStore, NativeReducer } = window.atomservices;
+      const store = new IndexedDBEventStore({ name: 'rehydrate' });
+      const found = await store.getSnapshot(new NativeReducer(definition).identity, 'Note', 'n1');
+      await store.close();
+      return found;
+    }, definition);
+    assert.deepEqual(snapshot, { version: 40, state: { total: 780, count: 40 } });
+    await context.close();
+  });
+
   it('lets one tab write at a time; the next one reloads the log before writing', async () => {
     const browser = await launch();
     const context = await browser.newContext();
