@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { FileEventStore } from 'atomservices';
 import { scratchDirectory } from './helpers-files.mjs';
 
-const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 12);
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 50);
 const WRITERS = 4;
 const child = fileURLToPath(new URL('./crash-child.mjs', import.meta.url));
 

@@ -1,0 +1,108 @@
+// Writes the binary seed inputs of fuzz_frames and fuzz_store_open from what the real
+// engine writes: make_seeds <corpus directory>. The committed seeds came from it; run it
+// again only when the record format changes.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "../../src/frames.hpp"
+#include "atomservices/segment_store.hpp"
+
+using namespace atomservices;
+
+namespace {
+
+std::string event(int n, int version, const std::string& aggregate = "a1") {
+  return "{\"_id\":\"0f8fad5b-d9cb-469f-a165-7086772895" + std::to_string(10 + n) +
+         "\",\"_createdAt\":\"2026-11-26T08:35:12.345Z\",\"_version\":" + std::to_string(version) +
+         ",\"_createdBy\":\"t\",\"EventName\":\"E\",\"AggregateType\":\"A\",\"AggregateID\":\"" + aggregate +
+         "\",\"payloads\":{}}";
+}
+
+std::vector<Event> events(std::initializer_list<std::string> json) {
+  std::string array = "[";
+  for (const std::string& e : json) array += (array.size() > 1 ? "," : "") + e;
+  return parse_events(array + "]");
+}
+
+std::string batch(std::initializer_list<std::string> json) {
+  std::vector<Event> list = events(json);
+  return frames::batch(list, std::vector<bool>(list.size(), false));
+}
+
+void save(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The segment files a real store leaves after `appends`, packed as a fuzz_store_open input.
+std::string store_input(uint8_t flags, size_t segment_bytes, size_t fanout, int appends) {
+  char dir[] = "/tmp/atomservices-seeds-XXXXXX";
+  mkdtemp(dir);
+  {
+    SegmentStore store({dir, segment_bytes, fanout}, posix_syncer());
+    for (int n = 0; n < appends; ++n) store.append(events({event(n, n / 2 + 1, n % 2 ? "a2" : "a1")}));
+    store.sync();
+  }
+  std::vector<std::string> names;
+  DIR* d = opendir(dir);
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  std::string input(1, static_cast<char>(flags));
+  for (const std::string& name : names) {
+    input += (input.size() > 1 ? "--8<--" : "") + std::string(1, '\xF0') + read(std::string(dir) + "/" + name);
+    unlink((std::string(dir) + "/" + name).c_str());
+  }
+  rmdir(dir);
+  return input;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds <corpus directory>\n");
+    return 2;
+  }
+  const std::string frames_dir = std::string(argv[1]) + "/fuzz_frames/";
+  const std::string store_dir = std::string(argv[1]) + "/fuzz_store_open/";
+  const std::string head = frames::header(1);
+  const std::string two = batch({event(0, 1), event(1, 1, "a2")});
+  const std::string one = batch({event(2, 2)});
+
+  save(frames_dir + "header", head);
+  save(frames_dir + "segment", head + two + one);
+  save(frames_dir + "torn-tail", head + two + one.substr(0, one.size() / 2));
+  std::string flipped = head + two + one;
+  flipped[head.size() + 20] ^= 1;
+  save(frames_dir + "bad-checksum", flipped);
+
+  const uint8_t kLarge = 3, kSmallSegments = 1 | (1 << 2), kRepair = 16;
+  save(store_dir + "empty", std::string(1, static_cast<char>(kLarge)));
+  save(store_dir + "one-segment", store_input(kLarge, 4 << 20, 8, 3));
+  save(store_dir + "rolled-and-merged", store_input(kSmallSegments, 512, 3, 6));
+  std::string torn = store_input(kLarge, 4 << 20, 8, 2);
+  save(store_dir + "torn-tail", torn.substr(0, torn.size() - 40));
+  std::string bad = store_input(kLarge, 4 << 20, 8, 2);
+  bad[bad.size() - 30] ^= 1;
+  save(store_dir + "bad-checksum", bad);
+  bad[0] |= kRepair;
+  save(store_dir + "bad-checksum-repaired", bad);
+  // A merge interrupted after its rename: segment 2 is covered by segment 1; a .tmp remains.
+  save(store_dir + "merge-leftover", std::string(1, static_cast<char>(kLarge)) + "\x01" + head + two + one +
+                                         "--8<--\x02" + frames::header(2) + one + "--8<--\xF2" + head);
+  return 0;
+}
