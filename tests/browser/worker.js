@@ -1,0 +1,11 @@
+// A module worker writing to the same store as the pages.
+import * as atomservices from '/dist/esm/browser.js';
+import { writeFor } from './writer.js';
+
+self.onmessage = async ({ data: { name, ms } }) => {
+  try {
+    self.postMessage(await writeFor(atomservices, name, 'worker', ms));
+  } catch (error) {
+    self.postMessage({ error: String(error?.stack ?? error) });
+  }
+};
