@@ -89,7 +89,13 @@ export function encodeEvents(events: readonly unknown[]): string {
   return json;
 }
 
-/** Encodes the arguments of a read for the core, which validates them. */
+/** Encodes the arguments of a call for the core, which validates them. */
 export function encodeRequest(request: object): string {
-  return encode(request, '', 'INVALID_ARGUMENT');
+  const json = encode(request, '', 'INVALID_ARGUMENT');
+  // Arguments are names, numbers and small definitions: refuse a giant before it crosses.
+  const { maxEventBytes } = limits();
+  if (json.length > maxEventBytes) {
+    throw new AtomServicesError('INVALID_ARGUMENT', `the arguments are over ${maxEventBytes} bytes of JSON; names hold at most ${limits().maxNameChars} characters`);
+  }
+  return json;
 }
