@@ -58,6 +58,7 @@ export interface CoreModule {
   FS: CoreFileSystem;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
+  canonicalEvents(bytes: number): string;
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
   checkName(what: string, value: string): void;

@@ -75,6 +75,7 @@ class Service implements IService {
   readonly #upcasters: Record<string, (event: IEvent) => IEvent>;
   readonly #upcasterFingerprint: string;
   #appended: { promise: Promise<void>; resolve: () => void } = Service.#signal();
+  #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: ServiceOptions) {
@@ -205,6 +206,8 @@ class Service implements IService {
   }
 
   #subscribeInternal(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    // A store that hears other processes' appends wakes subscriptions at once.
+    this.#unwatch ??= this.#store.watch?.(() => this.#notifyAppended());
     const subscription = new Subscription({
       store: this.#store,
       upcast: this.#upcast,
@@ -230,6 +233,7 @@ class Service implements IService {
       this.#notifyAppended();
       await Promise.allSettled([...this.#subscriptions].map((s) => s.done));
       for (const unsubscribe of this.#unsubscribes) unsubscribe();
+      this.#unwatch?.();
       await this.#callStore(() => this.#store.close());
     })();
     return this.#closing;

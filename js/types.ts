@@ -96,6 +96,8 @@ export interface IEventStore {
   getCheckpoint?(name: string): Promise<number | undefined>;
   /** Optional (named subscriptions): records the last position handled, durably. */
   putCheckpoint?(name: string, position: number): Promise<void>;
+  /** Optional: calls `listener` when events may have been appended elsewhere (another process); returns a function that stops it. */
+  watch?(listener: () => void): () => void;
 }
 
 /** Delivers stored events to handlers. */

@@ -28,4 +28,5 @@ echo '{ "type": "module" }' > dist/esm/package.json
 # Node's `import` gets the CommonJS build through this wrapper, so one process never loads
 # two copies of the core (and AtomServicesError stays one class).
 echo "export * from './cjs/node.js';" > dist/node.mjs
+echo "export * from './cjs/postgres.js';" > dist/postgres.mjs
 echo "build: dist/ is ready"

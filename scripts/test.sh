@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test suites: native (Catch2 under CTest), node (node:test over the built
-# package), package (npm pack + install in a blank app, JS and strict TypeScript) and
-# browser (headless Chromium). With no argument, all of them. Expects a built dist/.
+# package), postgres (the PostgreSQL store against a local server that
+# scripts/postgres.sh installs and starts), package (npm pack + install in a blank app, JS
+# and strict TypeScript) and browser (headless Chromium). With no argument, all of them.
+# Expects a built dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +17,18 @@ native() {
 node_tests() { node --test tests/node/; }
 package() { bash tests/package/run.sh; }
 browser() { node --test tests/browser/; }
+postgres() {
+  ATOMSERVICES_PG_URL="$(bash scripts/postgres.sh)"
+  export ATOMSERVICES_PG_URL
+  node --test tests/postgres/
+}
 
 case "${1:-all}" in
   native) native ;;
   node) node_tests ;;
   package) package ;;
   browser) browser ;;
-  all) native && node_tests && package && browser ;;
-  *) echo "usage: scripts/test.sh [native|node|package|browser]" >&2; exit 2 ;;
+  postgres) postgres ;;
+  all) native && node_tests && postgres && package && browser ;;
+  *) echo "usage: scripts/test.sh [native|node|postgres|package|browser]" >&2; exit 2 ;;
 esac

@@ -22,7 +22,7 @@ mkdir -p src
 cp "$root"/tests/types/*.ts src/
 tsc="$root/node_modules/.bin/tsc"
 common=(--strict --target es2022 --lib es2022,dom)
-"$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext --outDir out src/seed.ts src/typing.ts src/typing-node.ts
+"$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext --outDir out src/seed.ts src/typing.ts src/typing-node.ts src/typing-postgres.ts
 "$tsc" "${common[@]}" --module esnext --moduleResolution bundler --noEmit src/seed.ts src/typing.ts src/typing-browser.ts
 node out/seed.js
 echo "package: 3 runs and 2 strict type checks passed"

@@ -1,0 +1,302 @@
+// PostgreSQL: an IEventStore that many Node processes share. The database enforces the
+// rules: one transaction per batch, dense versions checked in a server-side function and
+// guarded by a unique index, idempotent retries by _id. Global order for readers: events
+// are numbered by a sequence, and a read returns only events whose transaction is older
+// than every transaction still running (pg_snapshot_xmin), so an event that commits after
+// a later-numbered one is never skipped by a subscription.
+import { callCore, writeInput } from './core.js';
+import { encode, encodeEvents, encodeRequest } from './encode.js';
+import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from './types.js';
+
+/** The parts of a pg.Pool the store uses (so the typings need no @types/pg). */
+export interface PgPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  connect(): Promise<PgClient>;
+  end(): Promise<void>;
+}
+
+export interface PgClient {
+  query(text: string): Promise<unknown>;
+  on(event: 'notification', listener: () => void): unknown;
+  release(): void;
+}
+
+export interface PostgresEventStoreOptions {
+  /** A connection string (the npm package `pg` must be installed), or... */
+  connectionString?: string;
+  /** ...a pg.Pool you own (not ended by close()). */
+  pool?: PgPool;
+  /** The schema holding the store's tables (default "public"). */
+  schema?: string;
+  /** Create the tables and functions on first use (idempotent). Default false: call createSchema(). */
+  createSchema?: boolean;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function schemaSql(s: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.atomservices_events (
+  position bigserial PRIMARY KEY,
+  event_id uuid NOT NULL UNIQUE,
+  aggregate_type text NOT NULL,
+  aggregate_id text NOT NULL,
+  version bigint NOT NULL,
+  body text NOT NULL,
+  transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  UNIQUE (aggregate_type, aggregate_id, version)
+);
+CREATE TABLE IF NOT EXISTS ${s}.atomservices_snapshots (
+  key text NOT NULL, aggregate_type text NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL, state text NOT NULL,
+  PRIMARY KEY (key, aggregate_type, aggregate_id, version)
+);
+CREATE TABLE IF NOT EXISTS ${s}.atomservices_checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append(json);
+CREATE FUNCTION ${s}.atomservices_append(batch json, OUT appended bigint, OUT last_position bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  e json; stored text; current bigint; i int := 0;
+BEGIN
+  appended := 0;
+  FOR e IN SELECT value FROM json_array_elements(batch) LOOP
+    SELECT body INTO stored FROM ${s}.atomservices_events WHERE event_id = (e->>'id')::uuid;
+    IF FOUND THEN
+      IF stored <> e->>'body' THEN RAISE EXCEPTION USING ERRCODE = 'AS001', MESSAGE = i::text; END IF;
+    ELSE
+      SELECT COALESCE(max(version), 0) INTO current FROM ${s}.atomservices_events
+        WHERE aggregate_type = e->>'type' AND aggregate_id = e->>'aggregate';
+      IF (e->>'version')::bigint <> current + 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = i::text || ':' || current::text;
+      END IF;
+      INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
+        VALUES ((e->>'id')::uuid, e->>'type', e->>'aggregate', (e->>'version')::bigint, e->>'body');
+      appended := appended + 1;
+    END IF;
+    i := i + 1;
+  END LOOP;
+  IF appended > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
+  SELECT COALESCE(max(position), 0) INTO last_position FROM ${s}.atomservices_events;
+END $$;`;
+}
+
+interface Row { [column: string]: unknown }
+
+export class PostgresEventStore implements IEventStore {
+  readonly schema: string;
+  readonly #pool: PgPool;
+  readonly #ownsPool: boolean;
+  readonly #createSchema: boolean;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #listener: { client: Promise<PgClient>; listeners: Set<() => void> } | undefined;
+
+  constructor(options: PostgresEventStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { connectionString } or { pool }');
+    const { connectionString, pool, schema = 'public', createSchema = false } = options;
+    if ((connectionString === undefined) === (pool === undefined)) throw invalidArgument('options', 'needs exactly one of connectionString and pool');
+    if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
+      throw invalidArgument('options.connectionString', 'must be a non-empty string like postgres://user:password@host:5432/database');
+    }
+    if (pool !== undefined && (typeof pool !== 'object' || pool === null || typeof (pool as PgPool).query !== 'function')) {
+      throw invalidArgument('options.pool', 'must be a pg.Pool');
+    }
+    if (typeof schema !== 'string' || !IDENTIFIER.test(schema)) throw invalidArgument('options.schema', 'must be a lowercase SQL identifier like "public" or "events_2"');
+    if (typeof createSchema !== 'boolean') throw invalidArgument('options.createSchema', 'must be true or false');
+    this.schema = schema;
+    this.#createSchema = createSchema;
+    this.#ownsPool = pool === undefined;
+    this.#pool = pool ?? PostgresEventStore.#newPool(connectionString as string);
+  }
+
+  static #newPool(connectionString: string): PgPool {
+    let pg: { Pool: new (options: { connectionString: string }) => PgPool };
+    try {
+      pg = require('pg');
+    } catch (error) {
+      throw new AtomServicesError('INVALID_ARGUMENT', 'PostgresEventStore needs the npm package pg: npm install pg', {}, error);
+    }
+    return new pg.Pool({ connectionString });
+  }
+
+  /** Creates the store's schema, tables and function; safe to call again. */
+  async createSchema(): Promise<void> {
+    await this.#query(schemaSql(this.schema));
+  }
+
+  async #query(text: string, values?: unknown[]): Promise<Row[]> {
+    if (this.#closed) throw storeClosed('event store');
+    try {
+      return (await this.#pool.query(text, values)).rows;
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  #translate(error: unknown): AtomServicesError {
+    const text = error instanceof Error ? error.message : String(error);
+    return asStoreError(new AtomServicesError('STORE_FAILURE', `PostgreSQL: ${text}`, {}, error));
+  }
+
+  #open(): Promise<void> {
+    this.#ready ??= (this.#createSchema ? this.createSchema() : Promise.resolve()).catch((error) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  get #events(): string {
+    return `${this.schema}.atomservices_events`;
+  }
+
+  async append(events: readonly IEvent[]): Promise<AppendResult> {
+    if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
+    const json = encodeEvents(events);
+    const canonical: IEvent[] = JSON.parse(callCore((core) => core.canonicalEvents(writeInput(core, json))));
+    await this.#open();
+    const batch = JSON.stringify(canonical.map((e) => ({
+      id: e._id, type: e.AggregateType, aggregate: e.AggregateID, version: e._version, body: JSON.stringify(e),
+    })));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [row] = await this.#query(`SELECT * FROM ${this.schema}.atomservices_append($1)`, [batch]);
+        return { appended: Number(row!.appended), lastPosition: Number(row!.last_position) };
+      } catch (error) {
+        const cause = (error as AtomServicesError).cause as { code?: string; message?: string } | undefined;
+        if (cause?.code === 'AS001') throw this.#duplicate(canonical[Number(cause.message)]!, Number(cause.message));
+        if (cause?.code === 'AS002') {
+          const [index, actual] = String(cause.message).split(':').map(Number);
+          throw this.#conflict(canonical[index!]!, index!, actual!);
+        }
+        // A concurrent append took the same _id or version first: decide again, once, against it.
+        if (cause?.code === '23505' && attempt === 0) continue;
+        if (cause?.code === '23505') {
+          const event = canonical.find(() => true)!;
+          throw this.#conflict(event, 0, await this.getVersion(event.AggregateType, event.AggregateID));
+        }
+        throw error;
+      }
+    }
+  }
+
+  #duplicate(event: IEvent, index: number): AtomServicesError {
+    return new AtomServicesError('DUPLICATE_EVENT_ID',
+      `events[${index}] has _id ${event._id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
+      { index, eventId: event._id });
+  }
+
+  #conflict(event: IEvent, index: number, actual: number): AtomServicesError {
+    return new AtomServicesError('CONCURRENCY_CONFLICT',
+      `events[${index}] has _version ${event._version}, but ${event.AggregateType} '${event.AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
+      { index, expectedVersion: event._version - 1, actualVersion: actual, AggregateType: event.AggregateType, AggregateID: event.AggregateID });
+  }
+
+  async readStream(AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<IEvent[]> {
+    callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID, options })));
+    await this.#open();
+    const { fromVersion = 1, toVersion = Number.MAX_SAFE_INTEGER, limit = null, direction = 'forward' } = options;
+    const rows = await this.#query(`SELECT body FROM ${this.#events}
+      WHERE aggregate_type = $1 AND aggregate_id = $2 AND version BETWEEN $3 AND $4
+      ORDER BY version ${direction === 'backward' ? 'DESC' : 'ASC'} LIMIT $5`, [AggregateType, AggregateID, fromVersion, toVersion, limit]);
+    return rows.map((r) => JSON.parse(r.body as string));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<PositionedEvent[]> {
+    callCore((core) => core.checkGlobalQuery(encodeRequest(options)));
+    await this.#open();
+    const { fromPosition = 1, limit = null } = options;
+    const rows = await this.#query(`SELECT position, body FROM ${this.#events}
+      WHERE position >= $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY position LIMIT $2`, [fromPosition, limit]);
+    return rows.map((r) => ({ position: Number(r.position), event: JSON.parse(r.body as string) }));
+  }
+
+  async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
+    callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID })));
+    await this.#open();
+    const [row] = await this.#query(`SELECT COALESCE(max(version), 0) AS v FROM ${this.#events} WHERE aggregate_type = $1 AND aggregate_id = $2`,
+      [AggregateType, AggregateID]);
+    return Number(row!.v);
+  }
+
+  async getEvent(_id: string): Promise<IEvent | undefined> {
+    if (typeof _id !== 'string') throw invalidArgument('_id', 'must be a string');
+    await this.#open();
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(_id)) return undefined;
+    const [row] = await this.#query(`SELECT body FROM ${this.#events} WHERE event_id = $1`, [_id]);
+    return row ? JSON.parse(row.body as string) : undefined;
+  }
+
+  async getLastPosition(): Promise<number> {
+    await this.#open();
+    const [row] = await this.#query(`SELECT COALESCE(max(position), 0) AS p FROM ${this.#events}
+      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`);
+    return Number(row!.p);
+  }
+
+  async getSnapshot(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined> {
+    callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID })));
+    if (typeof key !== 'string' || key === '') throw invalidArgument('key', 'must be a non-empty string');
+    await this.#open();
+    const [row] = await this.#query(`SELECT version, state FROM ${this.schema}.atomservices_snapshots
+      WHERE key = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND version <= $4 ORDER BY version DESC LIMIT 1`,
+    [key, AggregateType, AggregateID, maxVersion ?? Number.MAX_SAFE_INTEGER]);
+    return row ? { version: Number(row.version), state: JSON.parse(row.state as string) } : undefined;
+  }
+
+  async putSnapshot(key: string, AggregateType: string, AggregateID: string, version: number, state: unknown): Promise<void> {
+    callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID })));
+    if (typeof key !== 'string' || key === '') throw invalidArgument('key', 'must be a non-empty string');
+    if (!Number.isSafeInteger(version) || version < 1) throw invalidArgument('version', 'must be an integer ≥ 1');
+    const json = encode(state, 'state', 'INVALID_ARGUMENT');
+    await this.#open();
+    await this.#query(`INSERT INTO ${this.schema}.atomservices_snapshots VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (key, aggregate_type, aggregate_id, version) DO UPDATE SET state = EXCLUDED.state`,
+    [key, AggregateType, AggregateID, version, json]);
+  }
+
+  async getCheckpoint(name: string): Promise<number | undefined> {
+    if (typeof name !== 'string' || name === '') throw invalidArgument('name', 'must be a non-empty string');
+    await this.#open();
+    const [row] = await this.#query(`SELECT position FROM ${this.schema}.atomservices_checkpoints WHERE name = $1`, [name]);
+    return row ? Number(row.position) : undefined;
+  }
+
+  async putCheckpoint(name: string, position: number): Promise<void> {
+    if (typeof name !== 'string' || name === '') throw invalidArgument('name', 'must be a non-empty string');
+    if (!Number.isSafeInteger(position) || position < 0) throw invalidArgument('position', 'must be an integer ≥ 0');
+    await this.#open();
+    await this.#query(`INSERT INTO ${this.schema}.atomservices_checkpoints VALUES ($1, $2)
+      ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, [name, position]);
+  }
+
+  /** Hears appends from every process through LISTEN/NOTIFY. */
+  watch(listener: () => void): () => void {
+    if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function');
+    if (!this.#listener) {
+      const listeners = new Set<() => void>();
+      const client = this.#pool.connect().then(async (c) => {
+        c.on('notification', () => { for (const l of listeners) l(); });
+        await c.query(`LISTEN atomservices_${this.schema}`);
+        return c;
+      });
+      client.catch(() => { this.#listener = undefined; });
+      this.#listener = { client, listeners };
+    }
+    const { listeners } = this.#listener;
+    listeners.add(listener);
+    return () => { listeners.delete(listener); };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#listener) {
+      const client = await this.#listener.client.catch(() => undefined);
+      client?.release();
+      this.#listener = undefined;
+    }
+    if (this.#ownsPool) await this.#pool.end();
+  }
+}
