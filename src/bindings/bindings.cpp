@@ -228,6 +228,15 @@ emscripten::class_<T> bind_store(const char* name) {
       .function("putCheckpoint", &T::put_checkpoint);
 }
 
+// The events, validated, in their canonical form: a JSON array (for stores written in JS).
+std::string canonical_events(size_t bytes) {
+  return guard([&] {
+    std::string out = "[";
+    for (const as::Event& e : as::parse_events(input(bytes))) out += (out.size() > 1 ? "," : "") + e.json;
+    return out + "]";
+  });
+}
+
 size_t validate_events(size_t bytes) {
   return guard([&] { return as::parse_events(input(bytes)).size(); });
 }
@@ -289,6 +298,7 @@ EMSCRIPTEN_BINDINGS(atomservices) {
       .function("corruption", optional_override([](const DurableStore& s) { return s.corruption(); }));
   function("reserveInput", &reserve_input);
   function("validateEvents", &validate_events);
+  function("canonicalEvents", &canonical_events);
   function("checkStreamQuery", &check_stream_query);
   function("checkGlobalQuery", &check_global_query);
   function("checkName", &check_name);
