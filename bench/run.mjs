@@ -1,4 +1,8 @@
 // npm run bench: every Node benchmark, one after the other; each writes its section of
-// bench/RESULTS.md.
-const scenarios = ['./rehydrate.mjs'];
-for (const scenario of scenarios) await import(scenario);
+// bench/RESULTS.md. The PostgreSQL one runs against the local server scripts/postgres.sh
+// installs and starts (it needs root or sudo).
+import { execFileSync } from 'node:child_process';
+
+await import('./rehydrate.mjs');
+process.env.ATOMSERVICES_PG_URL ??= execFileSync('bash', [new URL('../scripts/postgres.sh', import.meta.url).pathname], { encoding: 'utf8' }).trim();
+await import('./postgres.mjs');
