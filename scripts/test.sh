@@ -14,13 +14,14 @@ native() {
   cmake --build build/native -j"$(nproc)" >/dev/null
   ctest --test-dir build/native -j"$(nproc)" --output-on-failure
 }
-node_tests() { node --test tests/node/; }
+# No test may hang CI: each gets at most five minutes.
+node_tests() { node --test --test-timeout=300000 tests/node/; }
 package() { bash tests/package/run.sh; }
-browser() { node --test tests/browser/; }
+browser() { node --test --test-timeout=300000 tests/browser/; }
 postgres() {
   ATOMSERVICES_PG_URL="$(bash scripts/postgres.sh)"
   export ATOMSERVICES_PG_URL
-  node --test tests/postgres/
+  node --test --test-timeout=300000 tests/postgres/
 }
 
 case "${1:-all}" in

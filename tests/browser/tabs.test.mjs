@@ -11,7 +11,7 @@ after(async () => { await browser?.close(); await server?.close(); });
 
 const MS = Number(process.env.TABS_MS ?? 4000);
 
-it(`keeps every event from two tabs and a worker writing for ${MS / 1000} s`, async (t) => {
+it(`keeps every event from two tabs and a worker writing for ${MS / 1000} s`, { timeout: 120000 }, async (t) => {
   const context = await browser.newContext();
   const [tabA, tabB] = [await openPage(context, server.url), await openPage(context, server.url)];
   const inTab = (page, who) => page.evaluate(async ({ who, ms }) => {
@@ -20,7 +20,13 @@ it(`keeps every event from two tabs and a worker writing for ${MS / 1000} s`, as
   }, { who, ms: MS });
   const inWorker = tabA.evaluate(async (ms) => {
     const worker = new Worker('/tests/browser/worker.js', { type: 'module' });
-    const result = await new Promise((resolve) => { worker.onmessage = ({ data }) => resolve(data); worker.postMessage({ name: 'shared-tabs', ms }); });
+    const result = await new Promise((resolve) => {
+      worker.onmessage = ({ data }) => {
+        if (data === 'ready') worker.postMessage({ name: 'shared-tabs', ms });
+        else resolve(data);
+      };
+      worker.onerror = (event) => resolve({ error: `the worker failed: ${event.message}` });
+    });
     worker.terminate();
     return result;
   }, MS);

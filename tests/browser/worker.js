@@ -1,4 +1,5 @@
-// A module worker writing to the same store as the pages.
+// A module worker writing to the same store as the pages. It says "ready" once it listens:
+// a message posted before the module (with its top-level await) finished would be lost.
 import * as atomservices from '/dist/esm/browser.js';
 import { writeFor } from './writer.js';
 
@@ -9,3 +10,4 @@ self.onmessage = async ({ data: { name, ms } }) => {
     self.postMessage({ error: String(error?.stack ?? error) });
   }
 };
+self.postMessage('ready');
