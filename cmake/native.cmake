@@ -1,8 +1,10 @@
 # Native build: the core as a static library, tested with Catch2 under CTest.
 option(ATOMSERVICES_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 if(ATOMSERVICES_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  add_link_options(-fsanitize=address,undefined)
+  set(ATOMSERVICES_SANITIZERS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  # The core library is defined before this file is included: instrument it explicitly.
+  target_compile_options(atomservices_core PUBLIC ${ATOMSERVICES_SANITIZERS})
+  target_link_options(atomservices_core PUBLIC -fsanitize=address,undefined)
 endif()
 
 find_package(Catch2 2 REQUIRED)

@@ -26,8 +26,9 @@ export interface Syncer {
 
 /** A segment store inside the core, over a directory of the core's file system. */
 export interface DurableCoreStore extends CoreStore {
-  open(directory: string, segmentBytes: number, syncer: Syncer): void;
+  open(directory: string, segmentBytes: number, autoMerge: boolean, syncer: Syncer): void;
   sync(): void;
+  compact(): void;
   close(): void;
   stats(): { events: number; files: number; bytes: number; tornBytesCut: number };
   corruption(): { file: string; offset: number; reason: string } | undefined;
@@ -98,6 +99,15 @@ export function callCore<T>(body: (module: CoreModule) => T): T {
   } catch (thrown) {
     throw fromCore(thrown);
   }
+}
+
+/** Checks a name (EventName, AggregateType, ...) in the core; a giant is refused before it crosses. */
+export function checkName(what: string, value: string): void {
+  const { maxNameChars } = limits();
+  if (value.length > maxNameChars * 2) {  // a character is at most two UTF-16 units
+    throw new AtomServicesError('INVALID_ARGUMENT', `${what} must be at most ${maxNameChars} characters, got ${value.length}`, { field: what });
+  }
+  callCore((core) => core.checkName(what, value));
 }
 
 const encoder = new TextEncoder();

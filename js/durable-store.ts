@@ -29,6 +29,8 @@ export interface Mounted {
   /** The store's directory inside the core's file system. */
   path: string;
   segmentBytes: number;
+  /** Merge segments when one closes (false: the flush calls compact() first). */
+  autoMerge: boolean;
   syncer: Syncer;
 }
 
@@ -52,10 +54,10 @@ export abstract class DurableEventStore extends NativeEventStore {
   protected abstract unmount(): Promise<void>;
 
   protected async open(core: CoreModule): Promise<CoreStore> {
-    const { path, segmentBytes, syncer } = await this.mount(core);
+    const { path, segmentBytes, autoMerge, syncer } = await this.mount(core);
     const store = new core.DurableStore();
     try {
-      callCore(() => store.open(path, segmentBytes, syncer));
+      callCore(() => store.open(path, segmentBytes, autoMerge, syncer));
     } catch (error) {
       store.delete();
       await this.unmount();

@@ -1,4 +1,4 @@
-import { callCore } from './core.js';
+import { callCore, checkName } from './core.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 import type { IEvent } from './types.js';
 
@@ -22,7 +22,7 @@ const INPUT_KEYS = new Set(['_version', '_createdBy', 'payloads', 'AggregateID',
 
 function checkDefinitionName(field: 'EventName' | 'AggregateType', value: unknown): string {
   if (typeof value !== 'string') throw invalidArgument(field, `must be a string, got ${value === null ? 'null' : typeof value}`);
-  callCore((core) => core.checkName(field, value));
+  checkName(field, value);
   return value;
 }
 

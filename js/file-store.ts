@@ -113,7 +113,7 @@ export class FileEventStore extends DurableEventStore {
         }
       },
     };
-    return { path: mountpoint, segmentBytes: SEGMENT_BYTES, syncer };
+    return { path: mountpoint, segmentBytes: SEGMENT_BYTES, autoMerge: true, syncer };
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {

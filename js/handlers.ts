@@ -1,4 +1,4 @@
-import { callCore } from './core.js';
+import { checkName } from './core.js';
 import { AtomServicesError, invalidArgument, type HandlerFailure } from './errors.js';
 import type { IEvent, IEventHandler } from './types.js';
 
@@ -9,10 +9,10 @@ export function checkHandler(handler: unknown, where: string): asserts handler i
   }
   const { EventName, AggregateType, name, handle } = handler as Record<string, unknown>;
   if (typeof EventName !== 'string') throw invalidArgument(`${where}.EventName`, 'must be a string (an event name, or "*" for every event)');
-  callCore((core) => core.checkName(`${where}.EventName`, EventName));
+  checkName(`${where}.EventName`, EventName);
   if (AggregateType !== undefined) {
     if (typeof AggregateType !== 'string') throw invalidArgument(`${where}.AggregateType`, 'must be a string when given');
-    callCore((core) => core.checkName(`${where}.AggregateType`, AggregateType));
+    checkName(`${where}.AggregateType`, AggregateType);
   }
   if (name !== undefined && typeof name !== 'string') throw invalidArgument(`${where}.name`, 'must be a string when given');
   if (typeof handle !== 'function') throw invalidArgument(`${where}.handle`, 'must be a function (event) => void | Promise<void>');

@@ -3,7 +3,7 @@
 // IndexedDB in one transaction, so concurrent appends share one transaction (group commit).
 // One tab or worker writes a store at a time, under a Web Lock named after it.
 import type { CoreModule, DurableCoreStore } from './core.js';
-import { callCore } from './core.js';
+import { callCore, checkName } from './core.js';
 import { DurableEventStore, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 
@@ -71,7 +71,7 @@ export class IndexedDBEventStore extends DurableEventStore {
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait? }');
     const { name = 'atomservices', wait = true } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
-    callCore((core) => core.checkName('options.name', name));
+    checkName('options.name', name);
     if (typeof wait !== 'boolean') throw invalidArgument('options.wait', 'must be true or false');
     this.name = name;
     this.#wait = wait;
@@ -91,7 +91,9 @@ export class IndexedDBEventStore extends DurableEventStore {
       throw failure(`could not open the IndexedDB store "${this.name}"`, error);
     }
     const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's IndexedDB transaction covers both
-    return { path: this.#mountpoint, segmentBytes: SEGMENT_BYTES, syncer };
+    // Files must not vanish while a flush copies them to IndexedDB (an asynchronous walk):
+    // merges run at the start of a flush, never during one.
+    return { path: this.#mountpoint, segmentBytes: SEGMENT_BYTES, autoMerge: false, syncer };
   }
 
   async #lock(): Promise<void> {
@@ -111,7 +113,10 @@ export class IndexedDBEventStore extends DurableEventStore {
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {
-    callCore(() => store.sync());
+    callCore(() => {
+      store.sync();
+      store.compact();
+    });
     await syncMount(this.#core as CoreModule, this.#mountpoint, false);
   }
 

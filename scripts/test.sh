@@ -2,7 +2,8 @@
 # Runs the test suites: native (Catch2 under CTest), node (node:test over the built
 # package), postgres (the PostgreSQL store against a local server that
 # scripts/postgres.sh installs and starts), package (npm pack + install in a blank app, JS
-# and strict TypeScript) and browser (headless Chromium). With no argument, all of them.
+# and strict TypeScript), browser (headless Chromium) and demo (the web demo, end to end,
+# in Chromium). With no argument, all of them.
 # Expects a built dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ native() {
 node_tests() { node --test --test-timeout=300000 tests/node/; }
 package() { bash tests/package/run.sh; }
 browser() { node --test --test-timeout=300000 tests/browser/; }
+demo() { node --test --test-timeout=300000 tests/demo/; }
 postgres() {
   ATOMSERVICES_PG_URL="$(bash scripts/postgres.sh)"
   export ATOMSERVICES_PG_URL
@@ -30,6 +32,7 @@ case "${1:-all}" in
   package) package ;;
   browser) browser ;;
   postgres) postgres ;;
-  all) native && node_tests && postgres && package && browser ;;
-  *) echo "usage: scripts/test.sh [native|node|postgres|package|browser]" >&2; exit 2 ;;
+  demo) demo ;;
+  all) native && node_tests && postgres && package && browser && demo ;;
+  *) echo "usage: scripts/test.sh [native|node|postgres|package|browser|demo]" >&2; exit 2 ;;
 esac

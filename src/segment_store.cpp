@@ -94,7 +94,9 @@ void SegmentStore::recover() {
     if (!load_segment(found[i].second, segment, i + 1 == found.size())) continue;
     closed_.push_back(segment);
   }
-  if (!closed_.empty() && !corruption_ && closed_.back().bytes < options_.segment_bytes) {
+  // A segment without events stays active whatever its size (records other than events do
+  // not roll it): a new one would start at the same position, under the same name.
+  if (!closed_.empty() && !corruption_ && (closed_.back().bytes < options_.segment_bytes || closed_.back().events == 0)) {
     Segment last = closed_.back();
     closed_.pop_back();
     open_active(last);
@@ -215,7 +217,7 @@ void SegmentStore::roll() {
     active_fd_ = -1;
     closed_.push_back(active_);
   }
-  merge_closed();
+  if (options_.auto_merge) merge_closed();
   start_segment();
 }
 
@@ -298,6 +300,10 @@ AppendResult SegmentStore::append(std::vector<Event> batch) {
   AppendResult result = log_.commit(batch, is_retry);
   active_.events += result.appended;
   return result;
+}
+
+void SegmentStore::compact() {
+  if (!corruption_) merge_closed();
 }
 
 void SegmentStore::sync() {

@@ -31,6 +31,9 @@ struct SegmentStoreOptions {
   size_t segment_bytes = 4 << 20;      // the active segment is closed once past this size
   size_t merge_fanout = 8;             // this many closed segments of one size tier merge into one
   size_t max_merged_bytes = 64 << 20;  // segments are not merged beyond this size
+  // Merge closed segments as soon as a segment is closed. Off when files must not vanish
+  // while an asynchronous copy of the directory runs (IDBFS): call compact() between copies.
+  bool auto_merge = true;
 };
 
 // Where stored data stopped being trustworthy.
@@ -65,6 +68,8 @@ class SegmentStore {
   void put_checkpoint(const std::string& name, uint64_t position);
   // Makes every appended event durable.
   void sync();
+  // Merges closed segments that are due (see SegmentStoreOptions::auto_merge).
+  void compact();
   void close();
 
   const EventLog& log() const { return log_; }

@@ -168,11 +168,12 @@ class MemoryBackend {
 
 class DurableBackend {
  public:
-  void open(const std::string& directory, size_t segment_bytes, val syncer) {
+  void open(const std::string& directory, size_t segment_bytes, bool auto_merge, val syncer) {
     guard([&] {
       as::SegmentStoreOptions options;
       options.directory = directory;
       options.segment_bytes = segment_bytes;
+      options.auto_merge = auto_merge;
       store_ = std::make_unique<as::SegmentStore>(options, std::make_shared<JsSyncer>(std::move(syncer)));
     });
   }
@@ -184,6 +185,7 @@ class DurableBackend {
   }
   void save_checkpoint(const std::string& name, uint64_t position) { store_->put_checkpoint(name, position); }
   void sync() { guard([&] { store_->sync(); }); }
+  void compact() { guard([&] { store_->compact(); }); }
   void close() { store_->close(); }
   val stats() const {
     as::StorageStats s = store_->stats();
@@ -291,7 +293,8 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   bind_store<MemoryStore>("MemoryStore");
   // Members of the backend are bound through the store type, which is what embind knows.
   bind_store<DurableStore>("DurableStore")
-      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, val v) { s.open(d, b, v); }))
+      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, bool m, val v) { s.open(d, b, m, v); }))
+      .function("compact", optional_override([](DurableStore& s) { s.compact(); }))
       .function("sync", optional_override([](DurableStore& s) { s.sync(); }))
       .function("close", optional_override([](DurableStore& s) { s.close(); }))
       .function("stats", optional_override([](const DurableStore& s) { return s.stats(); }))

@@ -160,6 +160,46 @@ describe('IndexedDBEventStore in Chromium', () => {
     await context.close();
   });
 
+  it('keeps working when snapshots are saved while appends are being flushed', async () => {
+    const browser = await launch();
+    const page = await openPage(await browser.newContext(), server.url);
+    const result = await page.evaluate(async () => {
+      const { IndexedDBEventStore, createService, EventBuilder, NativeReducer } = window.atomservices;
+      const store = new IndexedDBEventStore({ name: 'snapshots-under-load' });
+      const service = createService({ EventStore: store });
+      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+      const reducer = new NativeReducer({ initialState: { n: 0 }, on: { Noted: [{ op: 'increment', path: 'n' }] }, snapshotEvery: 1000 });
+      let writing = true;
+      let snapshots = 0;
+      const saver = (async () => {
+        while (writing) {
+          await store.putSnapshot('k', 'Note', 'n1', ++snapshots, { snapshots });
+          await service.rehydrate('Note', 'n1', reducer);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      try {
+        for (let v = 1; v <= 60000; v += 1000) {
+          await service.dispatch(Array.from({ length: 1000 }, (_, i) => build({ _version: v + i, _createdBy: 't', AggregateID: 'n1', payloads: { text: 'x'.repeat(200) } })));
+        }
+      } catch (error) {
+        return { error: `${error.code}: ${error.message}` };
+      } finally {
+        writing = false;
+        await saver.catch(() => {});
+      }
+      const { state, version } = await service.rehydrate('Note', 'n1', reducer);
+      const stats = await store.stats();
+      await service.close();
+      return { state, version, snapshots, files: stats.files };
+    });
+    await browser.close();
+    assert.equal(result.error, undefined, result.error);
+    assert.deepEqual(result.state, { n: 60000 });
+    assert.equal(result.version, 60000);
+    assert.ok(result.snapshots > 3, `saved ${result.snapshots} snapshots meanwhile`);
+  });
+
   it('lets one tab write at a time; the next one reloads the log before writing', async () => {
     const browser = await launch();
     const context = await browser.newContext();

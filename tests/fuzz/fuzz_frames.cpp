@@ -46,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view frame = bytes.substr(offset, f.end - offset);
     if (auto first = frames::read_header(f.payload)) check(frames::header(*first) == frame);
     if (auto events = frames::read_batch(f.payload)) check_batch(*events, frame);
+    if (auto snapshot = frames::read_snapshot(f.payload)) check(frames::snapshot(*snapshot) == frame);
+    if (auto checkpoint = frames::read_checkpoint(f.payload)) check(frames::checkpoint(*checkpoint) == frame);
     offset = f.end;
   }
   return 0;

@@ -1,5 +1,5 @@
-// parse_stream_query() and parse_global_query() on arbitrary bytes; only atomservices::Error
-// may escape. Accepted queries are then run against a small log.
+// The read requests' parsers (stream, global, snapshot, rehydrate) on arbitrary bytes; only
+// atomservices::Error may escape. Accepted stream and global queries then run on a small log.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -7,6 +7,7 @@
 #include "atomservices/errors.hpp"
 #include "atomservices/event.hpp"
 #include "atomservices/event_log.hpp"
+#include "atomservices/fold.hpp"
 #include "atomservices/queries.hpp"
 
 using namespace atomservices;
@@ -36,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     small_log().read_all(parse_global_query(text));
+  } catch (const Error&) {
+  }
+  try {
+    parse_snapshot_query(text);
+  } catch (const Error&) {
+  }
+  try {
+    parse_rehydrate_query(text);
   } catch (const Error&) {
   }
   return 0;

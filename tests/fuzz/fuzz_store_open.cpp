@@ -1,11 +1,12 @@
-// SegmentStore opening a directory of arbitrary segment files, then appending. It must
-// never crash or hang, only atomservices::Error may escape, and what it holds after the
-// appends must be exactly what it holds when opened again.
+// SegmentStore opening a directory of arbitrary segment files, then writing to it. It must
+// never crash or hang, only atomservices::Error may escape, and what it holds after each
+// session of writes must be exactly what it holds when opened again.
 //
 // Input: one options byte, then files separated by "--8<--". A file's first byte picks
 // its name (see name_of), the rest is its content. Options: bits 0-1 segment_bytes,
 // bits 2-3 merge_fanout, bit 4 recompute the frames' checksums (so mutations reach the
-// records' content), bits 5-6 how many appends to try after the first.
+// records' content), bits 5-6 how many writes after the first (per session), bit 7 the
+// first session writes snapshots and checkpoints instead of events.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -109,24 +111,55 @@ std::string event(int n, int64_t version) {
          "\"payloads\":{\"n\":" + std::to_string(n) + "}}]";
 }
 
-void run(const SegmentStoreOptions& options, int appends) {
-  std::string before;
-  bool corrupt = false;
-  {
-    SegmentStore store(options, posix_syncer());
-    store.log().read_all({});
-    store.stats();
-    try {
-      for (int n = 0; n < appends; ++n) store.append(parse_events(event(n, store.log().version("Fuzz", "f1") + 1)));
-      store.sync();
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::STORE_FAILURE) return;  // the disk state after a failed write is not checked
-    }
-    before = store.log().read_all({});
-    corrupt = store.corruption().has_value();
+// What a store holds, as far as this target writes it.
+struct State {
+  std::string events;
+  std::optional<uint64_t> checkpoint;
+  std::optional<std::pair<int64_t, std::string>> snapshot;
+  bool corrupt;
+  bool operator!=(const State& o) const {
+    return events != o.events || checkpoint != o.checkpoint || snapshot != o.snapshot || corrupt != o.corrupt;
   }
-  SegmentStore again(options, posix_syncer());
-  if (again.log().read_all({}) != before || again.corruption().has_value() != corrupt) std::abort();
+};
+
+State state_of(const SegmentStore& store) {
+  State s{store.log().read_all({}), store.log().checkpoint("fuzz"), std::nullopt, store.corruption().has_value()};
+  if (auto found = store.log().find_snapshot("fuzz@1", "Fuzz", "f1", Limits::kMaxVersion)) {
+    s.snapshot = std::make_pair(found->first, *found->second);
+  }
+  return s;
+}
+
+// Events, or (records_only) a snapshot and a checkpoint per write. Returns false after a
+// failed write: what the disk holds then is not checked.
+bool write(SegmentStore& store, int writes, bool records_only) {
+  try {
+    for (int n = 0; n < writes; ++n) {
+      int64_t version = store.log().version("Fuzz", "f1") + 1;
+      if (records_only) {
+        store.put_snapshot("fuzz@1", "Fuzz", "f1", version, "{\"n\":" + std::to_string(n) + "}");
+        store.put_checkpoint("fuzz", store.log().last_position() + n);
+      } else {
+        store.append(parse_events(event(n, version)));
+      }
+    }
+    store.sync();
+  } catch (const Error& e) {
+    return e.code() != ErrorCode::STORE_FAILURE;
+  }
+  return true;
+}
+
+// Two sessions of writes; every open must find what the session before it left.
+void run(const SegmentStoreOptions& options, int writes, bool records_first) {
+  std::optional<State> before;
+  for (int session = 0; session < 3; ++session) {
+    SegmentStore store(options, posix_syncer());
+    store.stats();
+    if (before && state_of(store) != *before) std::abort();
+    if (session == 2 || !write(store, writes, records_first && session == 0)) return;
+    before = state_of(store);
+  }
 }
 
 }  // namespace
@@ -143,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mkdir(options.directory.c_str(), 0755) != 0) std::abort();
   write_files(options.directory, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), flags & 16);
   try {
-    run(options, 1 + ((flags >> 5) & 3));
+    run(options, 1 + ((flags >> 5) & 3), flags & 128);
   } catch (const Error&) {
   }
   remove_directory(options.directory);

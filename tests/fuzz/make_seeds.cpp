@@ -70,6 +70,19 @@ std::string store_input(uint8_t flags, size_t segment_bytes, size_t fanout, int 
   return input;
 }
 
+// Markers each declaring a frame to the end of the file, none intact (a review finding:
+// checking them once took quadratic time).
+std::string overlapping_frames(size_t count) {
+  std::string bytes = frames::header(1);
+  for (size_t i = count; i-- > 0;) {
+    uint32_t length = static_cast<uint32_t>(i * frames::kFrameHeaderBytes);
+    bytes += bytes.substr(0, 4);
+    for (int b = 0; b < 4; ++b) bytes += static_cast<char>(length >> (8 * b));
+    bytes += std::string("\1\0\0\0", 4);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +102,9 @@ int main(int argc, char** argv) {
   std::string flipped = head + two + one;
   flipped[head.size() + 20] ^= 1;
   save(frames_dir + "bad-checksum", flipped);
+  save(frames_dir + "overlapping-frames", overlapping_frames(40));
+  save(frames_dir + "snapshot-and-checkpoint",
+       head + frames::snapshot({"reducer@1", "A", "a1", 2, "{\"n\":2}"}) + frames::checkpoint({"projection", 3}));
 
   const uint8_t kLarge = 3, kSmallSegments = 1 | (1 << 2), kRepair = 16;
   save(store_dir + "empty", std::string(1, static_cast<char>(kLarge)));
@@ -101,6 +117,13 @@ int main(int argc, char** argv) {
   save(store_dir + "bad-checksum", bad);
   bad[0] |= kRepair;
   save(store_dir + "bad-checksum-repaired", bad);
+  // Review findings: a damaged header length (once read as a torn header and deleted), and
+  // overlapping fake frames in the last segment.
+  std::string damaged = store_input(kLarge, 4 << 20, 8, 2);
+  damaged[1] = 0x01;        // named for position 1: its header no longer says
+  damaged[2 + 5] ^= 0x40;  // after the options and name bytes: the header's length field
+  save(store_dir + "damaged-header-length", damaged);
+  save(store_dir + "overlapping-frames", std::string("\3\1", 2) + overlapping_frames(40));
   // A merge interrupted after its rename: segment 2 is covered by segment 1; a .tmp remains.
   save(store_dir + "merge-leftover", std::string(1, static_cast<char>(kLarge)) + "\x01" + head + two + one +
                                          "--8<--\x02" + frames::header(2) + one + "--8<--\xF2" + head);

@@ -1,0 +1,30 @@
+// Opens one ledger: its IndexedDB store, the service over it, and the receipt handler.
+import { IndexedDBEventStore, InstantEventBus, createService, type IService } from 'atomservices';
+import { receiptPrinter, type ReceiptPrinter } from './receipts';
+
+export interface Ledger {
+  name: string;
+  store: IndexedDBEventStore;
+  service: IService;
+  receipts: ReceiptPrinter;
+  /** Events in the store when it was opened, and how long opening took. */
+  loaded: { events: number; ms: number };
+}
+
+/**
+ * Opens the store named `name`. With `wait: false` it fails at once with STORE_LOCKED when
+ * another tab has it open; with `wait: true` it waits until that tab closes it.
+ */
+export async function openLedger(name: string, wait: boolean): Promise<Ledger> {
+  const store = new IndexedDBEventStore({ name, wait });
+  const receipts = receiptPrinter();
+  const service = createService({ EventStore: store, EventBus: new InstantEventBus(), EventHandlers: [receipts.handler] });
+  const started = performance.now();
+  try {
+    const events = await store.getLastPosition();
+    return { name, store, service, receipts, loaded: { events, ms: performance.now() - started } };
+  } catch (error) {
+    await service.close().catch(() => {});
+    throw error;
+  }
+}
