@@ -57,6 +57,37 @@ class Reader {
   bool ok_ = true;
 };
 
+// Events and snapshots share one layout: a version, a name (the event's id or the
+// snapshot's key), the aggregate, and a JSON body.
+struct Entry {
+  int64_t version;
+  std::string_view name;
+  std::string_view aggregate_type;
+  std::string_view aggregate_id;
+  std::string_view body;
+};
+
+void put_entry(std::string& out, const Entry& e) {
+  put<uint64_t>(out, static_cast<uint64_t>(e.version));
+  put<uint16_t>(out, static_cast<uint16_t>(e.name.size()));
+  put<uint16_t>(out, static_cast<uint16_t>(e.aggregate_type.size()));
+  put<uint16_t>(out, static_cast<uint16_t>(e.aggregate_id.size()));
+  put<uint32_t>(out, static_cast<uint32_t>(e.body.size()));
+  out.append(e.name).append(e.aggregate_type).append(e.aggregate_id).append(e.body);
+}
+
+Entry read_entry(Reader& r) {
+  Entry e{};
+  e.version = static_cast<int64_t>(r.get<uint64_t>());
+  uint16_t name_size = r.get<uint16_t>(), type_size = r.get<uint16_t>(), aggregate_size = r.get<uint16_t>();
+  uint32_t body_size = r.get<uint32_t>();
+  e.name = r.take(name_size);
+  e.aggregate_type = r.take(type_size);
+  e.aggregate_id = r.take(aggregate_size);
+  e.body = r.take(body_size);
+  return e;
+}
+
 }  // namespace
 
 std::string header(uint64_t first_position) {
@@ -77,15 +108,7 @@ std::string batch(const std::vector<Event>& events, const std::vector<bool>& ski
   for (size_t i = 0; i < events.size(); ++i) {
     if (skip[i]) continue;
     const Event& e = events[i];
-    put<uint64_t>(payload, static_cast<uint64_t>(e.version));
-    put<uint16_t>(payload, static_cast<uint16_t>(e.id.size()));
-    put<uint16_t>(payload, static_cast<uint16_t>(e.aggregate_type.size()));
-    put<uint16_t>(payload, static_cast<uint16_t>(e.aggregate_id.size()));
-    put<uint32_t>(payload, static_cast<uint32_t>(e.json.size()));
-    payload += e.id;
-    payload += e.aggregate_type;
-    payload += e.aggregate_id;
-    payload += e.json;
+    put_entry(payload, {e.version, e.id, e.aggregate_type, e.aggregate_id, e.json});
   }
   return frame(payload);
 }
@@ -93,12 +116,7 @@ std::string batch(const std::vector<Event>& events, const std::vector<bool>& ski
 std::string snapshot(const StoredSnapshot& s) {
   std::string payload;
   put<uint8_t>(payload, kSnapshot);
-  put<uint64_t>(payload, static_cast<uint64_t>(s.version));
-  put<uint16_t>(payload, static_cast<uint16_t>(s.key.size()));
-  put<uint16_t>(payload, static_cast<uint16_t>(s.aggregate_type.size()));
-  put<uint16_t>(payload, static_cast<uint16_t>(s.aggregate_id.size()));
-  put<uint32_t>(payload, static_cast<uint32_t>(s.state.size()));
-  payload.append(s.key).append(s.aggregate_type).append(s.aggregate_id).append(s.state);
+  put_entry(payload, {s.version, s.key, s.aggregate_type, s.aggregate_id, s.state});
   return frame(payload);
 }
 
@@ -167,15 +185,8 @@ std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload) {
   uint32_t count = r.get<uint32_t>();
   std::vector<StoredEvent> events;
   for (uint32_t i = 0; i < count && r.ok(); ++i) {
-    StoredEvent e{};
-    e.version = static_cast<int64_t>(r.get<uint64_t>());
-    uint16_t id_size = r.get<uint16_t>(), type_size = r.get<uint16_t>(), aggregate_size = r.get<uint16_t>();
-    uint32_t json_size = r.get<uint32_t>();
-    e.id = r.take(id_size);
-    e.aggregate_type = r.take(type_size);
-    e.aggregate_id = r.take(aggregate_size);
-    e.json = r.take(json_size);
-    events.push_back(e);
+    Entry entry = read_entry(r);
+    events.push_back({entry.version, entry.name, entry.aggregate_type, entry.aggregate_id, entry.body});
   }
   if (!r.done() || count == 0) return std::nullopt;
   return events;
@@ -184,16 +195,9 @@ std::optional<std::vector<StoredEvent>> read_batch(std::string_view payload) {
 std::optional<StoredSnapshot> read_snapshot(std::string_view payload) {
   Reader r(payload);
   if (r.get<uint8_t>() != kSnapshot) return std::nullopt;
-  StoredSnapshot s{};
-  s.version = static_cast<int64_t>(r.get<uint64_t>());
-  uint16_t key_size = r.get<uint16_t>(), type_size = r.get<uint16_t>(), id_size = r.get<uint16_t>();
-  uint32_t state_size = r.get<uint32_t>();
-  s.key = r.take(key_size);
-  s.aggregate_type = r.take(type_size);
-  s.aggregate_id = r.take(id_size);
-  s.state = r.take(state_size);
+  Entry entry = read_entry(r);
   if (!r.done()) return std::nullopt;
-  return s;
+  return StoredSnapshot{entry.name, entry.aggregate_type, entry.aggregate_id, entry.version, entry.body};
 }
 
 std::optional<StoredCheckpoint> read_checkpoint(std::string_view payload) {

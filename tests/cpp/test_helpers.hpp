@@ -1,10 +1,26 @@
 #pragma once
+#include <cstdlib>
 #include <string>
+
+#include <stdlib.h>
 
 #include "atomservices/errors.hpp"
 #include "atomservices/ids.hpp"
 
 namespace test {
+
+// A fresh directory under /tmp, removed with everything in it when the object goes.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/atomservices-test-XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
 
 // A valid event JSON object for tests; pieces can be overridden.
 inline std::string event_json(const std::string& id, int version, const std::string& aggregate = "a1",

@@ -17,15 +17,7 @@ using namespace atomservices;
 
 namespace {
 
-struct Directory {
-  std::string path;
-  Directory() {
-    char pattern[] = "/tmp/atomservices-regression-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~Directory() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using Directory = test::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

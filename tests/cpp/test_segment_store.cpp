@@ -15,13 +15,7 @@ using test::code_of;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/atomservices-test-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+struct TempDir : test::TempDir {
   std::vector<std::string> files() const {
     std::vector<std::string> out;
     DIR* dir = ::opendir(path.c_str());
