@@ -19,7 +19,7 @@ target_compile_options(atomservices_fuzz_core PUBLIC ${ATOMSERVICES_FUZZ_FLAGS} 
 target_link_options(atomservices_fuzz_core PUBLIC -fsanitize=address,undefined)
 
 add_custom_target(fuzz)
-foreach(target fuzz_events fuzz_queries fuzz_frames fuzz_store_open)
+foreach(target fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer)
   add_executable(${target} tests/fuzz/${target}.cpp)
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
   target_link_libraries(${target} PRIVATE atomservices_fuzz_core -fsanitize=fuzzer)

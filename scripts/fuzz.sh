@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_events fuzz_queries fuzz_frames fuzz_store_open)
+((${#targets[@]})) || targets=(fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer)
 declare -A max_len=([fuzz_events]=4096 [fuzz_queries]=512 [fuzz_frames]=4096 [fuzz_store_open]=8192)
 
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
@@ -31,7 +31,7 @@ for target in "${targets[@]}"; do
   cp -n tests/fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
   echo "fuzz: $target for ${seconds}s"
   dict=()
-  [[ $target == fuzz_events || $target == fuzz_queries ]] && dict=(-dict=tests/fuzz/json.dict)
+  [[ $target == fuzz_events || $target == fuzz_queries || $target == fuzz_reducer ]] && dict=(-dict=tests/fuzz/json.dict)
   status=0
   "build/fuzz/$target" "$work" "${dict[@]}" -max_total_time="$seconds" -max_len="${max_len[$target]:-4096}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" >"$log" 2>&1 || status=$?
