@@ -3,6 +3,7 @@
 // installs and starts (it needs root or sudo).
 import { execFileSync } from 'node:child_process';
 
+await import('./dispatch.mjs');
 await import('./rehydrate.mjs');
 process.env.ATOMSERVICES_PG_URL ??= execFileSync('bash', [new URL('../scripts/postgres.sh', import.meta.url).pathname], { encoding: 'utf8' }).trim();
 await import('./postgres.mjs');
