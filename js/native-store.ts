@@ -97,9 +97,8 @@ export abstract class NativeEventStore implements IEventStore {
     options: CoreRehydrateOptions = {}): Promise<Rehydrated<S>> {
     const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID, options });
-    const result = JSON.parse(callCore(() => store.rehydrate(reducer.definition, request)));
-    await this.durable();  // snapshots saved on the way
-    return result;
+    // Snapshots saved on the way become durable with the next flush: a lost one only costs a longer fold.
+    return JSON.parse(callCore(() => store.rehydrate(reducer.definition, request)));
   }
 
   async getSnapshot(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined> {
