@@ -5,7 +5,9 @@ import pg from 'pg';
 import { PostgresEventStore } from 'atomservices/postgres';
 
 export const url = process.env.ATOMSERVICES_PG_URL;
-if (!url) throw new Error('set ATOMSERVICES_PG_URL (bash scripts/postgres.sh prints one); npm run test:postgres does it');
+if (!url?.startsWith('postgres://')) {
+  throw new Error(`ATOMSERVICES_PG_URL must be a postgres:// URL, got ${JSON.stringify(url)}; bash scripts/postgres.sh prints one (npm run test:postgres does it)`);
+}
 
 const schemas = [];
 let count = 0;
