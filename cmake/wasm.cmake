@@ -2,6 +2,9 @@
 # Exceptions: native wasm exceptions, the same flag at compile and link time.
 set(ATOMSERVICES_EXCEPTIONS -fwasm-exceptions)
 target_compile_options(atomservices_core PUBLIC ${ATOMSERVICES_EXCEPTIONS})
+# Debian's prebuilt libc++ is unoptimised: instantiate std::string and friends in our own
+# (optimised) code instead of calling the library's copies.
+target_compile_definitions(atomservices_core PUBLIC _LIBCPP_DISABLE_EXTERN_TEMPLATE)
 
 # EMSCRIPTEN_BINDINGS in a static library would be dropped by the linker: keep them objects.
 add_library(atomservices_bindings OBJECT src/bindings/bindings.cpp)
