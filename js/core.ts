@@ -1,10 +1,10 @@
 // The WebAssembly core as the JS layer sees it, and the one way to call it.
 import { AtomServicesError, fromCore } from './errors.js';
-import type { AppendResult } from './types.js';
 
 /** A store living inside the core (bound from C++ in src/bindings/). */
 export interface CoreStore {
-  append(bytes: number): AppendResult;
+  /** Appends the events in the input buffer; returns how many were new. */
+  append(bytes: number): number;
   readStream(request: string): string;
   readAll(request: string): string;
   version(request: string): number;
@@ -40,7 +40,7 @@ export interface CoreFileSystem {
   mount(type: unknown, options: object, mountpoint: string): void;
   unmount(mountpoint: string): void;
   lookupPath(path: string): { node: { mount: unknown } };
-  getStream(fd: number): { nfd?: number } | null;
+  getStream(fd: number): { nfd?: number; path: string } | null;
   filesystems: Record<string, { syncfs?(mount: unknown, populate: boolean, done: (error: unknown) => void): void }>;
 }
 
@@ -66,8 +66,8 @@ export interface CoreModule {
   checkRehydrateQuery(request: string): void;
   reducerIdentity(definition: string): string;
   foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): string;
-  eventStamp(): string;
-  newUuid(): string;
+  /** `count` random UUIDs (v4) joined, 36 characters each. */
+  newUuids(count: number): string;
   limits(): CoreLimits;
 }
 
@@ -125,4 +125,31 @@ export function writeInput(module: CoreModule, text: string): number {
   const at = module.reserveInput(bytes.length);
   module.HEAPU8.set(bytes, at);
   return bytes.length;
+}
+
+const UUID_BATCH = 64;
+let uuids = '';
+let uuidAt = 0;
+
+/** A random UUID (v4) from the core's generator, fetched in batches. */
+export function newUuid(): string {
+  if (uuidAt === uuids.length) {
+    uuids = callCore((core) => core.newUuids(UUID_BATCH));
+    uuidAt = 0;
+  }
+  uuidAt += 36;
+  return uuids.slice(uuidAt - 36, uuidAt);
+}
+
+let stampedAt = Number.NaN;
+let stamp = '';
+
+/** Now, as ISO-8601 UTC with milliseconds (the format the core checks). */
+export function nowIso(): string {
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = new Date(now).toISOString();
+  }
+  return stamp;
 }

@@ -6,6 +6,9 @@ import { limits } from './core.js';
 
 class Unencodable extends Error {}
 
+// Deeper data takes the careful path, which also reports cycles and the core's depth limit.
+const PLAIN_DEPTH = 32;
+
 function problemOf(value: unknown): string | undefined {
   switch (typeof value) {
     case 'bigint': return 'is a BigInt, which JSON cannot hold; store it as a string';
@@ -54,9 +57,35 @@ function diagnose(value: unknown, path: string, ancestors: object[], depthLeft: 
   return undefined;
 }
 
+/**
+ * True when JSON.stringify alone encodes `value` faithfully: plain objects and arrays of
+ * strings, booleans, null and finite numbers. Anything else (toJSON, Map, a cycle, deep
+ * nesting...) goes through the replacer, which is several times slower per value.
+ */
+function isPlainData(value: unknown, depthLeft: number): boolean {
+  switch (typeof value) {
+    case 'string': case 'boolean': case 'undefined': return true;
+    case 'number': return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depthLeft === 0) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainData(value[i], depthLeft - 1)) return false;
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      for (const key in value) if (!isPlainData((value as Record<string, unknown>)[key], depthLeft - 1)) return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
 /** JSON.stringify that refuses what JSON cannot hold, with `code` and the path in the message. */
 export function encode(value: unknown, rootPath: string, code: ErrorCode): string {
   try {
+    if (isPlainData(value, PLAIN_DEPTH)) return JSON.stringify(value) ?? 'null';
     return JSON.stringify(value, refuse) ?? 'null';
   } catch (thrown) {
     // Depth: events nest 2 levels above payloads; leave room so the core reports the limit.

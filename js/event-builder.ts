@@ -1,4 +1,4 @@
-import { callCore, checkName } from './core.js';
+import { checkName, newUuid, nowIso } from './core.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 import type { IEvent } from './types.js';
 
@@ -51,15 +51,14 @@ export function EventBuilder<E extends IEvent>(definition: EventDefinition<E>): 
   const AggregateType = checkDefinitionName('AggregateType', definition.AggregateType);
   return (input) => {
     checkInput(input);
-    const stamp = callCore((core) => core.eventStamp());
     const event: IEvent = {
-      _id: stamp.slice(0, 36),
-      _createdAt: stamp.slice(36),
+      _id: newUuid(),
+      _createdAt: nowIso(),
       _version: input._version,
       _createdBy: input._createdBy,
       EventName,
       AggregateType,
-      AggregateID: input.AggregateID === undefined ? callCore((core) => core.newUuid()) : input.AggregateID,
+      AggregateID: input.AggregateID === undefined ? newUuid() : input.AggregateID,
       payloads: input.payloads,
     };
     if (input.metadata !== undefined) event.metadata = input.metadata as Record<string, unknown>;

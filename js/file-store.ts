@@ -2,7 +2,7 @@
 // Durability: the core writes through to the file; a flush fsyncs the file (and the
 // directory after files were created or renamed) with Node's fs, since fsync() from inside
 // the WebAssembly module does nothing on NODEFS.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore } from './core.js';
@@ -18,6 +18,10 @@ const LOCK_FILE = 'LOCK';
 const SEGMENT_BYTES = 16 << 20;  // Node writes only what was appended, so segments can be big
 const openHere = new Set<string>();
 let mounts = 0;
+
+const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => {
+  fsync(fd, (error) => { if (error) reject(error); else resolve(); });
+});
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -64,12 +68,38 @@ function unlock(directory: string): void {
   }
 }
 
+/** What a flush must make durable once the core has written it. */
+interface PendingSync {
+  file?: string;
+  directory: boolean;
+}
+
+function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function fsyncDirectoryAsync(path: string): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Keeps events in files in a directory, durable on disk: a resolved append survives a crash. */
 export class FileEventStore extends DurableEventStore {
   readonly directory: string;
   #realDirectory: string | undefined;
   #mountpoint: string | undefined;
   #core: CoreModule | undefined;
+  #pending: PendingSync | undefined;
+  #handle: { path: string; fd: number } | undefined;
 
   constructor(options: FileEventStoreOptions) {
     super();
@@ -99,28 +129,53 @@ export class FileEventStore extends DurableEventStore {
     this.#mountpoint = mountpoint;
     this.#core = core;
     const syncer = {
+      // Inside a flush the fsync is only noted, and runs off the event loop afterwards, so
+      // appends go on meanwhile; when a segment closes or merges it must happen at once.
       syncFile: (fd: number) => {
-        const nfd = core.FS.getStream(fd)?.nfd;
-        if (nfd === undefined) throw new Error(`no open file for descriptor ${fd}`);
-        fsyncSync(nfd);
+        const stream = core.FS.getStream(fd);
+        if (stream?.nfd === undefined) throw new Error(`no open file for descriptor ${fd}`);
+        if (this.#pending) this.#pending.file = `${real}${stream.path.slice(mountpoint.length)}`;
+        else fsyncSync(stream.nfd);
       },
       syncDirectory: () => {
-        const fd = openSync(real, 'r');
-        try {
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
+        if (this.#pending) this.#pending.directory = true;
+        else syncDirectory(real);
       },
     };
     return { path: mountpoint, segmentBytes: SEGMENT_BYTES, autoMerge: true, syncer };
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {
-    callCore(() => store.sync());
+    const pending: PendingSync = { directory: false };
+    this.#pending = pending;
+    try {
+      callCore(() => store.sync());
+    } finally {
+      this.#pending = undefined;
+    }
+    if (pending.file) await fsyncAsync(this.#syncHandle(pending.file));
+    if (pending.directory) await fsyncDirectoryAsync(this.#realDirectory as string);
+  }
+
+  /**
+   * Our own descriptor for the file being appended to: fsync through any descriptor of a
+   * file makes all of it durable, and the core may close its own while our fsync runs.
+   */
+  #syncHandle(path: string): number {
+    if (this.#handle?.path !== path) {
+      this.#closeHandle();
+      this.#handle = { path, fd: openSync(path, 'r') };
+    }
+    return this.#handle.fd;
+  }
+
+  #closeHandle(): void {
+    if (this.#handle) closeSync(this.#handle.fd);
+    this.#handle = undefined;
   }
 
   protected async unmount(): Promise<void> {
+    this.#closeHandle();
     if (this.#mountpoint && this.#core) {
       try {
         this.#core.FS.unmount(this.#mountpoint);

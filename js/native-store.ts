@@ -21,6 +21,7 @@ export abstract class NativeEventStore implements IEventStore {
   #opening: Promise<CoreStore> | undefined;
   #closing: Promise<void> | undefined;
   #failure: AtomServicesError | undefined;
+  #ready: CoreStore | undefined;
 
   /** Creates the store inside the core. Called on first use, so construction does no work. */
   protected abstract open(core: CoreModule): CoreStore | Promise<CoreStore>;
@@ -36,6 +37,7 @@ export abstract class NativeEventStore implements IEventStore {
     this.#opening ??= (async () => {
       const store = await callCore((core) => this.open(core));
       unreleased.register(this, store, this);
+      this.#ready = store;
       return store;
     })().catch((error) => {
       this.#opening = undefined;
@@ -54,12 +56,14 @@ export abstract class NativeEventStore implements IEventStore {
 
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
-    const store = await this.opened();
+    // An open store is used at once: an await per append is measurable at 100k appends/s.
+    const store = this.#ready !== undefined && !this.#closing && !this.#failure ? this.#ready : await this.opened();
     if (this.#closing) throw storeClosed('event store');
     const json = encodeEvents(events);
-    const result = callCore((core) => store.append(writeInput(core, json)));
-    await this.durable();
-    return result;
+    const appended = callCore((core) => store.append(writeInput(core, json)));
+    const durable = this.durable();
+    if (durable) await durable;
+    return { appended, lastPosition: store.lastPosition() };
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {

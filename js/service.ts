@@ -74,7 +74,8 @@ class Service implements IService {
   readonly #subscriptions = new Set<Subscription>();
   readonly #upcasters: Record<string, (event: IEvent) => IEvent>;
   readonly #upcasterFingerprint: string;
-  #appended: { promise: Promise<void>; resolve: () => void } = Service.#signal();
+  // Made only when a subscription waits for the next append, so a dispatch allocates none.
+  #appended: { promise: Promise<void>; resolve: () => void } | undefined;
   #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -153,9 +154,9 @@ class Service implements IService {
   }
 
   #notifyAppended(): void {
-    const { resolve } = this.#appended;
-    this.#appended = Service.#signal();
-    resolve();
+    const appended = this.#appended;
+    this.#appended = undefined;
+    appended?.resolve();
   }
 
   async getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]> {
@@ -211,7 +212,7 @@ class Service implements IService {
     const subscription = new Subscription({
       store: this.#store,
       upcast: this.#upcast,
-      nextAppend: () => Promise.race([this.#appended.promise, new Promise<void>((r) => setTimeout(r, POLL_MS))]),
+      nextAppend: () => Promise.race([(this.#appended ??= Service.#signal()).promise, new Promise<void>((r) => setTimeout(r, POLL_MS))]),
       report: (error) => this.#report(error),
     }, options, handler);
     this.#subscriptions.add(subscription);

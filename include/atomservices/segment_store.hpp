@@ -59,7 +59,7 @@ class SegmentStore {
   SegmentStore(const SegmentStore&) = delete;
   SegmentStore& operator=(const SegmentStore&) = delete;
 
-  // Validates and writes the batch (all or nothing); durable after the next sync().
+  // Validates and takes the batch (all or nothing); written and durable by the next sync().
   AppendResult append(std::vector<Event> batch);
   // Saves a folded state, or a subscription's checkpoint, beside the events (durable after
   // the next sync()).
@@ -89,6 +89,7 @@ class SegmentStore {
   bool restore_record(std::string_view payload, Segment& segment);
   void open_active(const Segment& segment);
   void write_record(const std::string& frame);
+  void write_pending();
   void refuse_if_corrupt() const;
   void start_segment();
   void roll();
@@ -102,6 +103,7 @@ class SegmentStore {
   std::vector<Segment> closed_;
   Segment active_;
   int active_fd_ = -1;
+  std::string pending_;  // records of the active segment not yet written
   bool active_dirty_ = false;
   bool directory_dirty_ = false;
   uint64_t torn_bytes_cut_ = 0;

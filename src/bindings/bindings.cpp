@@ -76,12 +76,10 @@ class JsSyncer : public as::Syncer {
 template <class Backend>
 class Store : public Backend {
  public:
-  val append(size_t bytes) {
+  // A plain number crosses far cheaper than an object; lastPosition() gives the rest.
+  double append(size_t bytes) {
     as::AppendResult result = guard([&] { return this->append_events(as::parse_events(input(bytes))); });
-    val out = val::object();
-    out.set("appended", static_cast<double>(result.appended));
-    out.set("lastPosition", static_cast<double>(result.last_position));
-    return out;
+    return static_cast<double>(result.appended);
   }
   std::string read_stream(const std::string& query) const {
     return guard([&] {
@@ -268,12 +266,14 @@ void check_name(const std::string& what, const std::string& value) {
 }
 
 // A new event's _id and _createdAt in one call: 36 + 24 characters.
-std::string event_stamp() {
-  return guard([] { return as::new_uuid_v4() + as::now_iso8601(); });
-}
-
-std::string new_uuid() {
-  return guard([] { return as::new_uuid_v4(); });
+// Ids are made in bulk: one call per id costs more than making it.
+std::string new_uuids(size_t count) {
+  return guard([count] {
+    std::string ids;
+    ids.reserve(count * 36);
+    for (size_t i = 0; i < count; ++i) ids += as::new_uuid_v4();
+    return ids;
+  });
 }
 
 val limits() {
@@ -308,7 +308,6 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   function("reducerIdentity", &reducer_identity);
   function("foldEvents", &fold_events);
   function("checkRehydrateQuery", optional_override([](const std::string& q) { guard([&] { as::parse_rehydrate_query(q); }); }));
-  function("eventStamp", &event_stamp);
-  function("newUuid", &new_uuid);
+  function("newUuids", &new_uuids);
   function("limits", &limits);
 }

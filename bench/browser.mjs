@@ -1,0 +1,147 @@
+// IndexedDB in headless Chromium, side by side in one run (issue: performance): durable
+// dispatch with 100 concurrent dispatchers, IndexedDBEventStore against what a user would
+// write instead (plain IndexedDB, Dexie), its latency under that load, and a cold open +
+// rehydrate of a 100k-event aggregate. Cases run interleaved, medians of rounds.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, launchPersistent } from '../tests/browser/harness.mjs';
+import { machine, median, writeSection } from './lib.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COLD_EVENTS = Number(process.env.BENCH_COLD_EVENTS ?? 100_000);
+// Event counts differ per case (events/s is reported) so that each run lasts about a second.
+// A group of 1,000 appends needs 1,000 dispatchers awaiting one each: with 100, no more
+// than 100 are ever pending, so the by-1,000 baselines get 1,000 dispatchers.
+const DISPATCH = {
+  'a. atomservices IndexedDBEventStore': { run: 'atomservices', writers: 100, each: 100 },
+  'b. IndexedDB, one transaction per event': { run: 'txPerEvent', writers: 100, each: 20 },
+  'c. IndexedDB, one transaction per 100 events': { run: 'txPerGroup', writers: 100, each: 100, size: 100 },
+  'd. Dexie bulkAdd by 1,000 events': { run: 'dexieBulkAdd', writers: 1000, each: 10, size: 1000 },
+  'e. IndexedDB, one value per 1,000 events': { run: 'valuePerGroup', writers: 1000, each: 50, size: 1000 },
+};
+const COLD = {
+  'atomservices, JS reducer': ['coldAtomservices', false],
+  'atomservices, NativeReducer': ['coldAtomservices', true],
+  'IndexedDB, one record per event, getAll + fold': ['coldRecords'],
+  'IndexedDB, one value per 1,000 events, getAll + fold': ['coldChunks'],
+};
+
+const began = performance.now();
+const profile = mkdtempSync(join(tmpdir(), 'atomservices-bench-browser-'));
+const server = await serve();
+const context = await launchPersistent(profile); // on disk, as a user's profile: an in-memory one would not be durable
+
+/** A fresh page (a new JS realm: nothing of an earlier case is in memory); IndexedDB persists in the profile. */
+async function openPage() {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error));
+  await page.goto(`${server.url}/bench/browser/page.html`);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+  return page;
+}
+const call = (page, name, ...args) => page.evaluate(({ name, args }) => window.bench[name](...args), { name, args });
+
+try {
+  const page = await openPage();
+  const chromium = (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)[1];
+  const eventBytes = await call(page, 'eventBytes');
+
+  const rates = Object.fromEntries(Object.keys(DISPATCH).map((name) => [name, []]));
+  const latencies = [];
+  const flushesPerEvent = [];
+  let dispatchWasm = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, { run, writers, each, size }] of Object.entries(DISPATCH)) {
+      const result = await call(page, run, `bench-${run}-${round}`, writers, each, size);
+      rates[name].push(result.events / result.ms * 1000);
+      if (result.latencies) {
+        latencies.push(...result.latencies);
+        flushesPerEvent.push(result.flushes / result.events);
+        dispatchWasm = Math.max(dispatchWasm, result.wasmBytes);
+      }
+    }
+  }
+  const rate = Object.fromEntries(Object.entries(rates).map(([name, samples]) => [name, median(samples)]));
+  latencies.sort((a, b) => a - b);
+  const percentile = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
+
+  const seedStarted = performance.now();
+  await call(page, 'seedCold', COLD_EVENTS);
+  const seedMs = performance.now() - seedStarted;
+  await page.close();
+
+  const coldSamples = Object.fromEntries(Object.keys(COLD).map((name) => [name, []]));
+  const coldWasm = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, [run, ...args]] of Object.entries(COLD)) {
+      const fresh = await openPage();
+      const result = await call(fresh, run, ...args);
+      await fresh.close();
+      if (result.balance !== 5 * COLD_EVENTS || result.version !== COLD_EVENTS) {
+        throw new Error(`${name}: folded ${result.version} events to ${result.balance}, expected ${COLD_EVENTS} events to ${5 * COLD_EVENTS}`);
+      }
+      coldSamples[name].push(result.ms);
+      if (result.wasmBytes) coldWasm[name] = result.wasmBytes;
+    }
+  }
+  const cold = Object.fromEntries(Object.entries(coldSamples).map(([name, ms]) => [name, median(ms)]));
+
+  const targets = [
+    ['IndexedDBEventStore 100 concurrent vs one transaction per event', rate['a. atomservices IndexedDBEventStore'] / rate['b. IndexedDB, one transaction per event'], 20],
+    ['IndexedDBEventStore 100 concurrent vs Dexie bulkAdd by 1,000', rate['a. atomservices IndexedDBEventStore'] / rate['d. Dexie bulkAdd by 1,000 events'], 3],
+    ['cold open + rehydrate 100k (JS reducer) vs one record per event getAll', cold['IndexedDB, one record per event, getAll + fold'] / cold['atomservices, JS reducer'], 2.5],
+    ['cold open + rehydrate 100k (NativeReducer) vs one record per event getAll', cold['IndexedDB, one record per event, getAll + fold'] / cold['atomservices, NativeReducer'], 2.5],
+  ];
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const seconds = ((performance.now() - began) / 1000).toFixed(0);
+  const markdown = `## IndexedDB in Chromium
+
+Chromium ${chromium} (headless), ${machine()}; medians of ${ROUNDS} interleaved rounds; events of ~${eventBytes} bytes of JSON with random payloads.
+Every case is durable: a dispatch resolves once its IndexedDB transaction completed. The hand-written stores and Dexie use relaxed
+durability (Chromium's default); IndexedDBEventStore commits with strict durability.
+
+### Durable dispatch, concurrent dispatchers (each awaits its append before the next)
+
+| case | dispatchers | events per round | events/s |
+| --- | ---: | ---: | ---: |
+${Object.entries(DISPATCH).map(([name, { writers, each }]) => `| ${name} | ${writers} | ${(writers * each).toLocaleString('en')} | ${Math.round(rate[name]).toLocaleString('en')} |`).join('\n')}
+
+IndexedDBEventStore under 100 concurrent dispatchers: one dispatch takes **${percentile(0.5).toFixed(1)} ms** at p50 and
+**${percentile(0.99).toFixed(1)} ms** at p99 (${latencies.length.toLocaleString('en')} dispatches); ${median(flushesPerEvent).toFixed(3)} IndexedDB commits per event.
+
+### Cold open + rehydrate of one ${COLD_EVENTS.toLocaleString('en')}-event aggregate
+
+Each run in a fresh page (nothing in JS memory; the browser process and the OS keep their caches, as on a reload);
+the package's import (WebAssembly instantiation) happens at page load and is not counted. All cases fold to the same state.
+
+| case | ms | events/s |
+| --- | ---: | ---: |
+${Object.entries(cold).map(([name, ms]) => `| ${name} | ${ms.toFixed(0)} | ${Math.round(COLD_EVENTS / ms * 1000).toLocaleString('en')} |`).join('\n')}
+
+### Targets
+
+| target | measured | wanted | |
+| --- | ---: | ---: | --- |
+${targets.map(([name, got, want]) => `| ${name} | ${got.toFixed(2)}× | ≥ ${want}× | ${got >= want ? 'met' : 'not met'} |`).join('\n')}
+
+WebAssembly memory of the page (read from the package's internal core module): ${mib(dispatchWasm)} after the dispatch rounds;
+${Object.entries(coldWasm).map(([name, bytes]) => `${mib(bytes)} after a cold rehydrate (${name.replace('atomservices, ', '')})`).join(', ')}.
+Writing the ${COLD_EVENTS.toLocaleString('en')} events three ways (setup, untimed) took ${(seedMs / 1000).toFixed(1)} s; the whole run ${seconds} s.`;
+  console.log(markdown);
+  writeSection('browser', markdown);
+
+  const results = new URL('./.results/', import.meta.url);
+  mkdirSync(results, { recursive: true });
+  writeFileSync(new URL('browser.json', results), `${JSON.stringify({
+    chromium, machine: machine(), rounds: ROUNDS,
+    units: { ...Object.fromEntries(Object.keys(rate).map((name) => [name, 'events/s'])), ...Object.fromEntries(Object.keys(cold).map((name) => [`cold: ${name}`, 'ms'])) },
+    cases: { ...rate, ...Object.fromEntries(Object.entries(cold).map(([name, ms]) => [`cold: ${name}`, ms])) },
+    latency: { p50: percentile(0.5), p99: percentile(0.99), samples: latencies.length },
+    targets: targets.map(([name, measured, wanted]) => ({ name, measured, wanted })),
+  }, null, 2)}\n`);
+} finally {
+  await context.close();
+  await server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
