@@ -166,11 +166,19 @@ class EventReader {
   }
 
   Event finish() {
-    for (char& c : event_.id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : event_.id) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
     std::string& out = event_.json;
-    out.reserve(payloads_.size() + metadata_.size() + 200);
-    out = "{\"_id\":\"" + event_.id + "\",\"_createdAt\":\"" + event_.created_at +
-          "\",\"_version\":" + std::to_string(event_.version) + ",\"_createdBy\":";
+    out.reserve(payloads_.size() + metadata_.size() + event_.created_by.size() + event_.event_name.size() +
+                event_.aggregate_type.size() + event_.aggregate_id.size() + 200);
+    out += "{\"_id\":\"";
+    out += event_.id;
+    out += "\",\"_createdAt\":\"";
+    out += event_.created_at;
+    out += "\",\"_version\":";
+    out += std::to_string(event_.version);
+    out += ",\"_createdBy\":";
     json::append_string(out, event_.created_by);
     out += ",\"EventName\":";
     json::append_string(out, event_.event_name);

@@ -43,8 +43,53 @@ std::string EventLog::stream_key(std::string_view type, std::string_view id) {
   return key;
 }
 
+const std::string& EventLog::lookup_key(std::string_view type, std::string_view id) {
+  thread_local std::string key;
+  key.assign(type).append(1, '\0').append(id);
+  return key;
+}
+
+size_t EventLog::IdKeyHash::operator()(const IdKey& key) const {
+  uint64_t x = key.high ^ (key.low * 0x9E3779B97F4A7C15ull);  // splitmix64's finaliser
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<size_t>(x ^ (x >> 31));
+}
+
+namespace {
+struct HexDigits {
+  int8_t value[256];
+  constexpr HexDigits() : value() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    }
+  }
+};
+constexpr HexDigits kHex;
+
+}  // namespace
+
+// Where the 32 hex digits of 8-4-4-4-12 sit.
+constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+
+std::optional<EventLog::IdKey> EventLog::id_key(std::string_view id) {
+  if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-') return std::nullopt;
+  uint64_t halves[2] = {0, 0};
+  int bad = 0;
+  for (int half = 0; half < 2; ++half) {
+    for (int i = half * 16; i < half * 16 + 16; ++i) {
+      int8_t digit = kHex.value[static_cast<unsigned char>(id[kDigitAt[i]])];
+      bad |= digit;  // negative (-1) sets the sign bit
+      halves[half] = (halves[half] << 4) | static_cast<uint64_t>(digit & 0xF);
+    }
+  }
+  if (bad < 0) return std::nullopt;
+  return IdKey{halves[0], halves[1]};
+}
+
 const EventLog::Stream* EventLog::find_stream(std::string_view type, std::string_view id) const {
-  auto it = stream_index_.find(stream_key(type, id));
+  auto it = stream_index_.find(lookup_key(type, id));
   return it == stream_index_.end() ? nullptr : &streams_[it->second];
 }
 
@@ -54,11 +99,9 @@ int64_t EventLog::version(std::string_view type, std::string_view id) const {
 }
 
 const std::string* EventLog::find(std::string_view event_id) const {
-  std::string key(event_id);  // ids are indexed in lowercase
-  for (char& c : key) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  auto it = id_index_.find(key);
+  std::optional<IdKey> key = id_key(event_id);  // either case: ids are kept as numbers
+  if (!key) return nullptr;
+  auto it = id_index_.find(*key);
   return it == id_index_.end() ? nullptr : &events_[it->second - 1].json;
 }
 
@@ -102,10 +145,12 @@ std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
   return is_retry;
 }
 
-uint32_t EventLog::stream_for(std::string key) {
-  auto [it, inserted] = stream_index_.emplace(std::move(key), static_cast<uint32_t>(streams_.size()));
-  if (inserted) streams_.emplace_back();
-  return it->second;
+uint32_t EventLog::stream_for(std::string_view type, std::string_view id) {
+  auto found = stream_index_.find(lookup_key(type, id));
+  if (found != stream_index_.end()) return found->second;
+  stream_index_.emplace(stream_key(type, id), static_cast<uint32_t>(streams_.size()));
+  streams_.emplace_back();
+  return static_cast<uint32_t>(streams_.size() - 1);
 }
 
 AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>& is_retry) {
@@ -113,10 +158,10 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
   for (size_t i = 0; i < batch.size(); ++i) {
     if (is_retry[i]) continue;
     Event& e = batch[i];
-    uint32_t stream = stream_for(stream_key(e.aggregate_type, e.aggregate_id));
+    uint32_t stream = stream_for(e.aggregate_type, e.aggregate_id);
     uint64_t position = events_.size() + 1;
     streams_[stream].positions.push_back(position);
-    id_index_.emplace(e.id, position);
+    id_index_.emplace(*id_key(e.id), position);  // parse_events checked it is a UUID
     events_.push_back(Stored{std::move(e.json), stream});
     ++result.appended;
   }
@@ -131,10 +176,12 @@ AppendResult EventLog::append(std::vector<Event> batch) {
 
 bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
                        int64_t version, std::string json) {
-  uint32_t stream = stream_for(stream_key(type, aggregate_id));
+  std::optional<IdKey> key = id_key(event_id);
+  if (!key) return false;
+  uint32_t stream = stream_for(type, aggregate_id);
   if (static_cast<int64_t>(streams_[stream].positions.size()) + 1 != version) return false;
   uint64_t position = events_.size() + 1;
-  if (!id_index_.emplace(std::string(event_id), position).second) return false;
+  if (!id_index_.emplace(*key, position).second) return false;
   streams_[stream].positions.push_back(position);
   events_.push_back(Stored{std::move(json), stream});
   return true;

@@ -21,48 +21,9 @@ std::string_view kind_name(Kind kind) {
 
 void Scanner::fail(const std::string& reason) const { throw SyntaxError{pos_, reason}; }
 
-void Scanner::skip_ws() {
-  while (pos_ < text_.size()) {
-    char c = text_[pos_];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
-    ++pos_;
-  }
-}
-
-void Scanner::expect(char c) {
-  skip_ws();
-  if (pos_ >= text_.size() || text_[pos_] != c) fail(std::string("expected '") + c + "'");
-  ++pos_;
-}
-
-bool Scanner::consume(char c) {
-  skip_ws();
-  if (pos_ < text_.size() && text_[pos_] == c) {
-    ++pos_;
-    return true;
-  }
-  return false;
-}
-
 void Scanner::expect_end() {
   skip_ws();
   if (pos_ != text_.size()) fail("unexpected text after the value");
-}
-
-Kind Scanner::peek_kind() {
-  skip_ws();
-  if (pos_ >= text_.size()) fail("unexpected end of input");
-  switch (text_[pos_]) {
-    case '{': return Kind::Object;
-    case '[': return Kind::Array;
-    case '"': return Kind::String;
-    case 't': return Kind::True;
-    case 'f': return Kind::False;
-    case 'n': return Kind::Null;
-    default:
-      if (text_[pos_] == '-' || (text_[pos_] >= '0' && text_[pos_] <= '9')) return Kind::Number;
-      fail("unexpected character");
-  }
 }
 
 std::string_view Scanner::skip_value(size_t max_depth, bool* too_deep) {
@@ -312,6 +273,19 @@ bool Scanner::read_string(std::string& out) {
 }
 
 std::optional<int64_t> to_safe_integer(std::string_view token) {
+  // Plain digits (versions, positions) need no strtod; 15 digits cannot pass 2^53.
+  if (!token.empty() && token.size() <= 15 && token[0] != '0') {
+    int64_t value = 0;
+    bool digits = true;
+    for (char c : token) {
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
+      value = value * 10 + (c - '0');
+    }
+    if (digits) return value;
+  }
   constexpr double kMaxSafe = 9007199254740991.0;
   std::string copy(token);
   char* end = nullptr;

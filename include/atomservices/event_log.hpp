@@ -79,14 +79,27 @@ class EventLog {
     std::vector<uint64_t> positions;  // positions[v - 1] holds version v
   };
 
+  // An event id as 128 bits: no allocation per lookup, and a quarter of the memory.
+  struct IdKey {
+    uint64_t high;
+    uint64_t low;
+    bool operator==(const IdKey& other) const { return high == other.high && low == other.low; }
+  };
+  struct IdKeyHash {
+    size_t operator()(const IdKey& key) const;
+  };
+  static std::optional<IdKey> id_key(std::string_view event_id);
+
   static std::string stream_key(std::string_view type, std::string_view id);
+  // The same key in a reused buffer, for lookups.
+  static const std::string& lookup_key(std::string_view type, std::string_view id);
   const Stream* find_stream(std::string_view type, std::string_view id) const;
-  uint32_t stream_for(std::string key);
+  uint32_t stream_for(std::string_view type, std::string_view id);
 
   std::vector<Stored> events_;  // events_[p - 1] is at global position p
   std::vector<Stream> streams_;
   std::unordered_map<std::string, uint32_t> stream_index_;
-  std::unordered_map<std::string, uint64_t> id_index_;
+  std::unordered_map<IdKey, uint64_t, IdKeyHash> id_index_;
   std::unordered_map<std::string, std::map<int64_t, std::string>> snapshots_;
   std::unordered_map<std::string, uint64_t> checkpoints_;
 };

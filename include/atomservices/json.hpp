@@ -61,6 +61,44 @@ class Scanner {
   size_t pos_ = 0;
 };
 
+// The small steps every value takes are inline: they run a few times per byte of input.
+inline void Scanner::skip_ws() {
+  while (pos_ < text_.size()) {
+    char c = text_[pos_];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+    ++pos_;
+  }
+}
+
+inline bool Scanner::consume(char c) {
+  skip_ws();
+  if (pos_ < text_.size() && text_[pos_] == c) {
+    ++pos_;
+    return true;
+  }
+  return false;
+}
+
+inline void Scanner::expect(char c) {
+  if (!consume(c)) fail(std::string("expected '") + c + "'");
+}
+
+inline Kind Scanner::peek_kind() {
+  skip_ws();
+  if (pos_ >= text_.size()) fail("unexpected end of input");
+  switch (text_[pos_]) {
+    case '{': return Kind::Object;
+    case '[': return Kind::Array;
+    case '"': return Kind::String;
+    case 't': return Kind::True;
+    case 'f': return Kind::False;
+    case 'n': return Kind::Null;
+    default:
+      if (text_[pos_] == '-' || (text_[pos_] >= '0' && text_[pos_] <= '9')) return Kind::Number;
+      fail("unexpected character");
+  }
+}
+
 template <class OnMember>
 void Scanner::members(OnMember&& on_member) {
   expect('{');
