@@ -1,5 +1,5 @@
 // Shared bench helpers: interleaved repetitions, medians, ratios, and the results file.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -31,4 +31,19 @@ export function writeSection(name, markdown) {
   const block = `${start}\n${markdown.trim()}\n${end}`;
   text = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(path, text);
+}
+
+const resultsDirectory = new URL('./results/', import.meta.url);
+
+/** Keeps a benchmark's figures as JSON beside RESULTS.md, for the chart. */
+export function saveResults(name, data) {
+  mkdirSync(resultsDirectory, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, resultsDirectory), `${JSON.stringify({ machine: machine(), ...data }, null, 2)}\n`);
+}
+
+/** Every saved benchmark's figures, by name. */
+export function loadResults() {
+  if (!existsSync(resultsDirectory)) return {};
+  return Object.fromEntries(readdirSync(resultsDirectory).filter((f) => f.endsWith('.json'))
+    .map((f) => [f.slice(0, -5), JSON.parse(readFileSync(new URL(f, resultsDirectory), 'utf8'))]));
 }

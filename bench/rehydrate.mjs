@@ -4,7 +4,7 @@
 // (e) the same fold over an in-memory JS array.
 import { randomBytes } from 'node:crypto';
 import { createService, MemoryEventStore, EventBuilder, NativeReducer } from 'atomservices';
-import { interleaved, machine, writeSection } from './lib.mjs';
+import { interleaved, machine, saveResults, writeSection } from './lib.mjs';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -65,3 +65,10 @@ ${rows.join('\n')}
 - native with snapshots vs native: **${ratioC.toFixed(1)}×** (target ≥ 20×)`;
 console.log(markdown);
 writeSection('rehydrate', markdown);
+saveResults('rehydrate', {
+  cases: ms,
+  targets: [
+    { name: 'native rehydration vs JSON.parse + JS fold', measured: ratioB, wanted: 1 },
+    { name: 'native with snapshots vs native', measured: ratioC, wanted: 20 },
+  ],
+});

@@ -1,6 +1,6 @@
 #include "atomservices/event.hpp"
 
-#include <cctype>
+#include <algorithm>
 
 #include "atomservices/errors.hpp"
 #include "atomservices/ids.hpp"
@@ -208,6 +208,11 @@ class EventReader {
 
 std::string name_problem(std::string_view value) {
   if (value.empty()) return "must not be empty";
+  // Most names are short printable ASCII: nothing to count or look for.
+  if (value.size() <= Limits::kMaxNameChars &&
+      std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) {
+    return {};
+  }
   size_t chars = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     auto c = static_cast<unsigned char>(value[i]);
