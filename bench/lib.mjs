@@ -4,9 +4,10 @@ import { cpus, totalmem } from 'node:os';
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Runs each case once per round, rounds interleaved, and returns the median ms per case. */
+/** Runs each case once untimed, then once per round, rounds interleaved; returns the median ms per case. */
 export async function interleaved(cases, rounds) {
   const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  for (const run of Object.values(cases)) await run();  // warm-up: let the JIT compile every case first
   for (let round = 0; round < rounds; round++) {
     for (const [name, run] of Object.entries(cases)) {
       const started = performance.now();

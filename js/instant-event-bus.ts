@@ -9,6 +9,11 @@ import type { IEvent, IEventBus, IEventHandler } from './types.js';
 export class InstantEventBus implements IEventBus {
   #handlers: { handler: IEventHandler }[] = [];
 
+  /** False when publishing would run nothing. */
+  get hasHandlers(): boolean {
+    return this.#handlers.length > 0;
+  }
+
   subscribe(handler: IEventHandler): () => void {
     checkHandler(handler, 'handler');
     const entry = { handler };  // one entry per subscription, even of the same handler

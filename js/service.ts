@@ -70,7 +70,9 @@ class Service implements IService {
   readonly #bus: IEventBus;
   readonly #unsubscribes: (() => void)[];
   readonly #listeners = new Set<(error: AtomServicesError) => void>();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  // Dispatches and publications not yet settled, and who waits for them all (close()).
+  #inFlight = 0;
+  #settled: { promise: Promise<void>; resolve: () => void } | undefined;
   readonly #subscriptions = new Set<Subscription>();
   readonly #upcasters: Record<string, (event: IEvent) => IEvent>;
   readonly #upcasterFingerprint: string;
@@ -114,7 +116,9 @@ class Service implements IService {
 
   async #dispatchEventual(input: IEvent | readonly IEvent[]): Promise<void> {
     const events = await this.#append(input);
-    this.#track(this.#bus.publish(events).catch((error) => this.#report(error)));
+    const bus = this.#bus;
+    if (bus instanceof InstantEventBus && !bus.hasHandlers) return;  // nothing to run: skip the promises
+    this.#track(bus.publish(events).catch((error) => this.#report(error)));
   }
 
   async #dispatchStrong(input: IEvent | readonly IEvent[], notified: Notified): Promise<void> {
@@ -229,7 +233,7 @@ class Service implements IService {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.allSettled([...this.#inFlight]);
+      await this.#allSettled();
       for (const subscription of this.#subscriptions) subscription.stop();
       this.#notifyAppended();
       await Promise.allSettled([...this.#subscriptions].map((s) => s.done));
@@ -259,10 +263,21 @@ class Service implements IService {
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    const forget = () => { this.#inFlight.delete(promise); };
-    promise.then(forget, forget);
+    this.#inFlight++;
+    promise.then(this.#forget, this.#forget);
     return promise;
+  }
+
+  #forget = (): void => {
+    if (--this.#inFlight > 0 || !this.#settled) return;
+    this.#settled.resolve();
+    this.#settled = undefined;
+  };
+
+  /** Resolves once every dispatch and publication tracked so far has settled. */
+  #allSettled(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return (this.#settled ??= Service.#signal()).promise;
   }
 
   #report(thrown: unknown): void {
