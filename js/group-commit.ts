@@ -1,9 +1,9 @@
 // Group commit: every caller waiting for durability is served by the next flush, and a
 // flush never overlaps another. Concurrent appends thus share one fsync or one IndexedDB
 // transaction instead of paying one each.
-// The next macrotask: appends made in the same tick (and their microtasks) join the flush.
-const immediate = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate;
-const later: (run: () => void) => void = immediate ? (run) => { immediate(run); } : (run) => { setTimeout(run, 0); };
+// A flush starts as soon as the first caller waits (after the current microtasks, so a
+// synchronous burst joins it): callers who append while it runs form the next group, so
+// appending and flushing overlap instead of taking turns.
 
 interface Waiter {
   resolve: () => void;
@@ -30,7 +30,7 @@ export class GroupCommit {
   #start(): void {
     if (this.#busy) return;
     this.#busy = true;
-    later(() => { void this.#run(); });
+    queueMicrotask(() => { void this.#run(); });
   }
 
   async #run(): Promise<void> {
