@@ -34,4 +34,4 @@ atomservices_wasm_target(atomservices_node node .cjs
   # A library must not install process-wide handlers for exceptions and rejections.
   -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0)
 atomservices_wasm_target(atomservices_web web .mjs
-  -sENVIRONMENT=web,worker -sEXPORT_ES6=1 -lidbfs.js)
+  -sENVIRONMENT=web,worker -sEXPORT_ES6=1)

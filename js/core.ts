@@ -34,14 +34,25 @@ export interface DurableCoreStore extends CoreStore {
   corruption(): { file: string; offset: number; reason: string } | undefined;
 }
 
+/** A file or directory of Emscripten's FS; contents and usedBytes are MEMFS's. */
+export interface CoreFileNode {
+  id: number;
+  mount: unknown;
+  contents?: Uint8Array | null;
+  usedBytes?: number;
+}
+
 /** The part of Emscripten's FS the stores use. */
 export interface CoreFileSystem {
   mkdirTree(path: string): void;
   mount(type: unknown, options: object, mountpoint: string): void;
   unmount(mountpoint: string): void;
-  lookupPath(path: string): { node: { mount: unknown } };
+  lookupPath(path: string): { node: CoreFileNode };
   getStream(fd: number): { nfd?: number; path: string } | null;
-  filesystems: Record<string, { syncfs?(mount: unknown, populate: boolean, done: (error: unknown) => void): void }>;
+  readdir(path: string): string[];
+  writeFile(path: string, data: Uint8Array): void;
+  unlink(path: string): void;
+  filesystems: Record<string, unknown>;
 }
 
 export interface CoreLimits {

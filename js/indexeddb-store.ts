@@ -1,9 +1,10 @@
-// Browsers: a durable store in IndexedDB, through Emscripten's IDBFS. The core writes its
-// segment files to the in-memory IDBFS mount; a flush copies the changed files to
-// IndexedDB in one transaction, so concurrent appends share one transaction (group commit).
+// Browsers: a durable store in IndexedDB. The core writes its segment files to a directory
+// of its in-memory file system; a flush saves what changed to IndexedDB in one transaction
+// (see idb-files.ts), so concurrent appends share one transaction (group commit).
 // One tab or worker writes a store at a time, under a Web Lock named after it.
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore, checkName } from './core.js';
+import { clear, IdbFiles } from './idb-files.js';
 import { DurableEventStore, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 
@@ -15,43 +16,17 @@ export interface IndexedDBEventStoreOptions {
    * fail at once with STORE_LOCKED (`false`).
    */
   wait?: boolean;
+  /**
+   * How far a flush goes before appends resolve. "strict" (default): IndexedDB has flushed
+   * the transaction to disk, so acknowledged events survive a power cut. "relaxed" (what
+   * IndexedDB does by default): committed, so they survive a reload or a killed browser, but
+   * an operating-system crash may lose the last ones; flushes are then several times faster.
+   */
+  durability?: 'strict' | 'relaxed';
 }
 
-// IDBFS rewrites each changed file whole on every flush: a small active segment keeps that cheap.
-const SEGMENT_BYTES = 256 << 10;
-
-interface IdbfsApi {
-  syncfs(mount: unknown, populate: boolean, done: (error: unknown) => void): void;
-  getDB(name: string, done: (error: unknown, db?: IDBDatabase) => void): void;
-  dbs: Record<string, unknown>;
-}
-
-function idbfs(core: CoreModule): IdbfsApi {
-  return core.FS.filesystems.IDBFS as unknown as IdbfsApi;
-}
-
-function syncMount(core: CoreModule, mountpoint: string, populate: boolean): Promise<void> {
-  const mount = core.FS.lookupPath(mountpoint).node.mount;
-  return new Promise((resolve, reject) => {
-    idbfs(core).syncfs(mount, populate, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-/** Opens the mount's database ourselves so its write transactions use strict durability. */
-function useStrictDurability(core: CoreModule, mountpoint: string): Promise<void> {
-  const api = idbfs(core);
-  return new Promise((resolve, reject) => {
-    api.getDB(mountpoint, (error, db) => {
-      if (error || !db) return reject(error ?? new Error('IndexedDB did not open'));
-      api.dbs[mountpoint] = {
-        transaction: (stores: string[], mode: IDBTransactionMode) =>
-          db.transaction(stores, mode, mode === 'readwrite' ? { durability: 'strict' } : undefined),
-        close: () => db.close(),
-      };
-      resolve();
-    });
-  });
-}
+// Closed segments are saved whole once; the newest one is saved in chunks as it grows.
+const SEGMENT_BYTES = 1 << 20;
 
 function failure(what: string, error: unknown): AtomServicesError {
   const text = error instanceof Error ? error.message : String(error);
@@ -62,38 +37,40 @@ function failure(what: string, error: unknown): AtomServicesError {
 export class IndexedDBEventStore extends DurableEventStore {
   readonly name: string;
   readonly #wait: boolean;
-  readonly #mountpoint: string;
+  readonly #durability: 'strict' | 'relaxed';
+  readonly #directory: string;
   #core: CoreModule | undefined;
+  #files: IdbFiles | undefined;
   #unlock: (() => void) | undefined;
 
   constructor(options: IndexedDBEventStoreOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait? }');
-    const { name = 'atomservices', wait = true } = options;
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, durability? }');
+    const { name = 'atomservices', wait = true, durability = 'strict' } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
     checkName('options.name', name);
     if (typeof wait !== 'boolean') throw invalidArgument('options.wait', 'must be true or false');
+    if (durability !== 'strict' && durability !== 'relaxed') throw invalidArgument('options.durability', 'must be "strict" or "relaxed"');
+    this.#durability = durability;
     this.name = name;
     this.#wait = wait;
-    this.#mountpoint = `/atomservices/idb/${encodeURIComponent(name)}`;
+    this.#directory = `/atomservices/idb/${encodeURIComponent(name)}`;
   }
 
   protected async mount(core: CoreModule): Promise<Mounted> {
     await this.#lock();
     try {
-      core.FS.mkdirTree(this.#mountpoint);
-      core.FS.mount(core.FS.filesystems.IDBFS, {}, this.#mountpoint);
+      core.FS.mkdirTree(this.#directory);
       this.#core = core;
-      await useStrictDurability(core, this.#mountpoint);
-      await syncMount(core, this.#mountpoint, true);  // load what IndexedDB holds, maybe written by another tab
+      this.#files = await IdbFiles.open(`atomservices:${this.name}`, this.#durability);
+      await this.#files.load(core.FS, this.#directory);  // maybe written by another tab before
     } catch (error) {
       await this.unmount();
       throw failure(`could not open the IndexedDB store "${this.name}"`, error);
     }
-    const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's IndexedDB transaction covers both
-    // Files must not vanish while a flush copies them to IndexedDB (an asynchronous walk):
-    // merges run at the start of a flush, never during one.
-    return { path: this.#mountpoint, segmentBytes: SEGMENT_BYTES, autoMerge: false, syncer };
+    const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's transaction covers both
+    // Merges run at the start of a flush (compact()), so that the flush saves their result.
+    return { path: this.#directory, segmentBytes: SEGMENT_BYTES, autoMerge: false, syncer };
   }
 
   async #lock(): Promise<void> {
@@ -117,18 +94,13 @@ export class IndexedDBEventStore extends DurableEventStore {
       store.sync();
       store.compact();
     });
-    await syncMount(this.#core as CoreModule, this.#mountpoint, false);
+    await (this.#files as IdbFiles).persist((this.#core as CoreModule).FS, this.#directory);
   }
 
   protected async unmount(): Promise<void> {
-    const core = this.#core;
-    if (core) {
-      try {
-        core.FS.unmount(this.#mountpoint);
-      } catch {
-        // not mounted
-      }
-    }
+    this.#files?.close();
+    this.#files = undefined;
+    if (this.#core) clear(this.#core.FS, this.#directory);  // the files live on in IndexedDB only
     this.#core = undefined;
     this.#unlock?.();
     this.#unlock = undefined;

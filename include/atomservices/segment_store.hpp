@@ -16,7 +16,7 @@
 namespace atomservices {
 
 // Makes written bytes durable. Natively: fsync(2). In WebAssembly the JS layer supplies it
-// (Node: fs.fsyncSync on the real descriptor; IndexedDB: nothing, FS.syncfs covers it).
+// (Node: fsync on the real file; IndexedDB: nothing, the flush's transaction covers it).
 class Syncer {
  public:
   virtual ~Syncer() = default;
@@ -31,8 +31,8 @@ struct SegmentStoreOptions {
   size_t segment_bytes = 4 << 20;      // the active segment is closed once past this size
   size_t merge_fanout = 8;             // this many closed segments of one size tier merge into one
   size_t max_merged_bytes = 64 << 20;  // segments are not merged beyond this size
-  // Merge closed segments as soon as a segment is closed. Off when files must not vanish
-  // while an asynchronous copy of the directory runs (IDBFS): call compact() between copies.
+  // Merge closed segments as soon as a segment is closed. Off when the caller saves the
+  // directory elsewhere after each sync (IndexedDB): it calls compact() just before saving.
   bool auto_merge = true;
 };
 

@@ -74,6 +74,74 @@ describe('IndexedDBEventStore in Chromium', () => {
     await context.close();
   });
 
+  it('saves small flushes as chunks across segment rolls, in either durability, and lets go of its database on close', async () => {
+    const context = await launchPersistent(join(profiles, 'chunks'));
+    let page = await openPage(context, server.url);
+    // 3,000 events of ~600 bytes, each its own flush: several 1 MiB segments, each saved
+    // in many chunks and folded into one when it closes.
+    const written = await page.evaluate(async () => {
+      const { IndexedDBEventStore, createService, EventBuilder } = window.atomservices;
+      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+      const result = {};
+      for (const durability of ['strict', 'relaxed']) {
+        const store = new IndexedDBEventStore({ name: `chunks-${durability}`, durability });
+        const service = createService({ EventStore: store });
+        for (let v = 1; v <= 3000; v++) {
+          await service.dispatch(build({ _version: v, _createdBy: 'test', AggregateID: 'a1', payloads: { v, pad: 'x'.repeat(400) } }));
+        }
+        result[durability] = await store.stats();
+        await service.close();
+      }
+      return result;
+    });
+    for (const stats of Object.values(written)) {
+      assert.equal(stats.events, 3000);
+      assert.ok(stats.files >= 2, `the segments rolled over, got ${stats.files} file(s)`);
+      assert.ok(stats.flushes >= 3000, `one flush per awaited dispatch, got ${stats.flushes}`);
+    }
+    await page.reload();
+    await page.waitForFunction(() => window.ready === true);
+    const reread = await page.evaluate(async () => {
+      const { IndexedDBEventStore } = window.atomservices;
+      const out = {};
+      for (const durability of ['strict', 'relaxed']) {
+        const store = new IndexedDBEventStore({ name: `chunks-${durability}` });
+        const events = await store.readStream('Note', 'a1');
+        out[durability] = { count: events.length, versionsInOrder: events.every((e, i) => e._version === i + 1 && e.payloads.v === i + 1) };
+        await store.close();
+        // The closed segment was folded into one record: far fewer records than flushes.
+        out[`${durability} few records`] = await new Promise((resolve) => {
+          const open = indexedDB.open(`atomservices:chunks-${durability}`);
+          open.onsuccess = () => {
+            const count = open.result.transaction('chunks').objectStore('chunks').count();
+            count.onsuccess = () => { open.result.close(); resolve(count.result < 2000); };
+          };
+        });
+        // A closed store holds no connection: deleting its database is not blocked.
+        out[`${durability} deleted`] = await new Promise((resolve) => {
+          const request = indexedDB.deleteDatabase(`atomservices:chunks-${durability}`);
+          request.onsuccess = () => resolve('deleted');
+          request.onblocked = () => resolve('blocked');
+          request.onerror = () => resolve('error');
+        });
+      }
+      try {
+        new IndexedDBEventStore({ name: 'x', durability: 'sometimes' });
+        out.badOption = 'accepted';
+      } catch (error) {
+        out.badOption = error.code;
+      }
+      return out;
+    });
+    assert.deepEqual(reread, {
+      strict: { count: 3000, versionsInOrder: true }, 'strict few records': true, 'strict deleted': 'deleted',
+      relaxed: { count: 3000, versionsInOrder: true }, 'relaxed few records': true, 'relaxed deleted': 'deleted',
+      badOption: 'INVALID_ARGUMENT',
+    });
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  });
+
   it(`keeps every acknowledged event when the browser is killed right after a dispatch resolved (${KILL_ROUNDS} kills)`, async (t) => {
     const profile = join(profiles, 'kill');
     const acknowledged = [];
