@@ -123,18 +123,28 @@ export function checkName(what: string, value: string): void {
 
 const encoder = new TextEncoder();
 const DIRECT_ENCODE_CHARS = 1 << 20;
+const MIN_INPUT_BYTES = 64 << 10;
+// A view of the core's input buffer, kept between calls: the buffer only moves when it
+// grows, and the view dies when the memory grows (a new ArrayBuffer).
+let input: Uint8Array | undefined;
+
+function inputView(module: CoreModule, capacity: number): Uint8Array {
+  if (input === undefined || input.length < capacity || input.buffer !== module.HEAPU8.buffer) {
+    const size = Math.max(capacity, MIN_INPUT_BYTES);
+    const at = module.reserveInput(size);
+    // HEAPU8 is read after reserveInput, which may have grown (and so replaced) the memory.
+    input = module.HEAPU8.subarray(at, at + size);
+  }
+  return input;
+}
 
 /** Writes text as UTF-8 into the core's input buffer (one copy) and returns its length in bytes. */
 export function writeInput(module: CoreModule, text: string): number {
   if (text.length <= DIRECT_ENCODE_CHARS) {
-    const capacity = text.length * 3;
-    const at = module.reserveInput(capacity);
-    // HEAPU8 is read after reserveInput, which may have grown (and so replaced) the memory.
-    return encoder.encodeInto(text, module.HEAPU8.subarray(at, at + capacity)).written as number;
+    return encoder.encodeInto(text, inputView(module, text.length * 3)).written as number;
   }
   const bytes = encoder.encode(text);
-  const at = module.reserveInput(bytes.length);
-  module.HEAPU8.set(bytes, at);
+  inputView(module, bytes.length).set(bytes);
   return bytes.length;
 }
 

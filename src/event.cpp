@@ -145,7 +145,9 @@ class EventReader {
     check_name(Field::EventName, event_.event_name);
     check_name(Field::AggregateType, event_.aggregate_type);
     check_name(Field::AggregateId, event_.aggregate_id);
-    if (!is_uuid(event_.id)) {
+    std::optional<Uuid128> key = parse_uuid(event_.id);
+    if (key) event_.key = *key;
+    if (!key) {
       fail(ErrorCode::INVALID_EVENT, index_, "_id",
            "must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got \"" +
                json::preview(event_.id) + "\"");

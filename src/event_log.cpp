@@ -49,43 +49,11 @@ const std::string& EventLog::lookup_key(std::string_view type, std::string_view 
   return key;
 }
 
-size_t EventLog::IdKeyHash::operator()(const IdKey& key) const {
+size_t EventLog::IdHash::operator()(const Uuid128& key) const {
   uint64_t x = key.high ^ (key.low * 0x9E3779B97F4A7C15ull);  // splitmix64's finaliser
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return static_cast<size_t>(x ^ (x >> 31));
-}
-
-namespace {
-struct HexDigits {
-  int8_t value[256];
-  constexpr HexDigits() : value() {
-    for (int c = 0; c < 256; ++c) {
-      value[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    }
-  }
-};
-constexpr HexDigits kHex;
-
-}  // namespace
-
-// Where the 32 hex digits of 8-4-4-4-12 sit.
-constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
-                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-
-std::optional<EventLog::IdKey> EventLog::id_key(std::string_view id) {
-  if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-') return std::nullopt;
-  uint64_t halves[2] = {0, 0};
-  int bad = 0;
-  for (int half = 0; half < 2; ++half) {
-    for (int i = half * 16; i < half * 16 + 16; ++i) {
-      int8_t digit = kHex.value[static_cast<unsigned char>(id[kDigitAt[i]])];
-      bad |= digit;  // negative (-1) sets the sign bit
-      halves[half] = (halves[half] << 4) | static_cast<uint64_t>(digit & 0xF);
-    }
-  }
-  if (bad < 0) return std::nullopt;
-  return IdKey{halves[0], halves[1]};
 }
 
 const EventLog::Stream* EventLog::find_stream(std::string_view type, std::string_view id) const {
@@ -99,9 +67,12 @@ int64_t EventLog::version(std::string_view type, std::string_view id) const {
 }
 
 const std::string* EventLog::find(std::string_view event_id) const {
-  std::optional<IdKey> key = id_key(event_id);  // either case: ids are kept as numbers
-  if (!key) return nullptr;
-  auto it = id_index_.find(*key);
+  std::optional<Uuid128> key = parse_uuid(event_id);  // either case: ids are kept as numbers
+  return key ? find(*key) : nullptr;
+}
+
+const std::string* EventLog::find(const Uuid128& key) const {
+  auto it = id_index_.find(key);
   return it == id_index_.end() ? nullptr : &events_[it->second - 1].json;
 }
 
@@ -111,7 +82,7 @@ std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
   std::vector<bool> is_retry(batch.size(), false);
   if (batch.size() == 1) {  // the common case needs no bookkeeping across the batch
     const Event& e = batch[0];
-    if (const std::string* stored = find(e.id)) {
+    if (const std::string* stored = find(e.key)) {
       if (*stored != e.json) duplicate(e, 0);
       is_retry[0] = true;
       return is_retry;
@@ -124,7 +95,7 @@ std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
   std::unordered_map<std::string_view, const Event*> batch_ids;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Event& e = batch[i];
-    if (const std::string* stored = find(e.id)) {
+    if (const std::string* stored = find(e.key)) {
       if (*stored != e.json) duplicate(e, i);
       is_retry[i] = true;
       continue;
@@ -161,7 +132,7 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
     uint32_t stream = stream_for(e.aggregate_type, e.aggregate_id);
     uint64_t position = events_.size() + 1;
     streams_[stream].positions.push_back(position);
-    id_index_.emplace(*id_key(e.id), position);  // parse_events checked it is a UUID
+    id_index_.emplace(e.key, position);
     events_.push_back(Stored{std::move(e.json), stream});
     ++result.appended;
   }
@@ -176,7 +147,7 @@ AppendResult EventLog::append(std::vector<Event> batch) {
 
 bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
                        int64_t version, std::string json) {
-  std::optional<IdKey> key = id_key(event_id);
+  std::optional<Uuid128> key = parse_uuid(event_id);
   if (!key) return false;
   uint32_t stream = stream_for(type, aggregate_id);
   if (static_cast<int64_t>(streams_[stream].positions.size()) + 1 != version) return false;

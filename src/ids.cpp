@@ -84,10 +84,6 @@ ChaChaRandom& generator() {
   return instance;
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 bool is_digits(std::string_view s) {
   for (char c : s) {
     if (c < '0' || c > '9') return false;
@@ -159,13 +155,34 @@ std::string now_iso8601() {
   return format_iso8601(ms);
 }
 
-bool is_uuid(std::string_view t) {
-  if (t.size() != 36) return false;
-  for (size_t i = 0; i < 36; ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? t[i] != '-' : !is_hex(t[i])) return false;
+namespace {
+struct HexDigits {
+  int8_t value[256];
+  constexpr HexDigits() : value() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    }
   }
-  return true;
+};
+constexpr HexDigits kHexDigits;
+// Where the 32 hex digits of 8-4-4-4-12 sit.
+constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+}  // namespace
+
+std::optional<Uuid128> parse_uuid(std::string_view t) {
+  if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-') return std::nullopt;
+  uint64_t halves[2] = {0, 0};
+  int bad = 0;
+  for (int half = 0; half < 2; ++half) {
+    for (int i = half * 16; i < half * 16 + 16; ++i) {
+      int8_t digit = kHexDigits.value[static_cast<unsigned char>(t[kDigitAt[i]])];
+      bad |= digit;  // -1 sets the sign bit
+      halves[half] = (halves[half] << 4) | static_cast<uint64_t>(digit & 0xF);
+    }
+  }
+  if (bad < 0) return std::nullopt;
+  return Uuid128{halves[0], halves[1]};
 }
 
 bool is_iso8601_utc_ms(std::string_view t) {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "atomservices/ids.hpp"
+
 namespace atomservices {
 
 // Documented limits. Anything beyond them is refused with a coded error.
@@ -22,6 +24,7 @@ struct Limits {
 // payloads and metadata exactly as received.
 struct Event {
   std::string id;
+  Uuid128 key;  // id's bits
   std::string created_at;
   std::string created_by;
   std::string event_name;

@@ -1,6 +1,7 @@
 #pragma once
 // Event ids and timestamps.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +20,18 @@ std::string now_iso8601();
 // Formats milliseconds since the Unix epoch as above.
 std::string format_iso8601(int64_t epoch_ms);
 
+// A UUID as 128 bits: what the indexes key events by.
+struct Uuid128 {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  bool operator==(const Uuid128& other) const { return high == other.high && low == other.low; }
+};
+
+// The bits of 8-4-4-4-12 hexadecimal digits (any UUID version, either case), or nothing.
+std::optional<Uuid128> parse_uuid(std::string_view text);
+
 // True for 8-4-4-4-12 hexadecimal digits (any UUID version, either case).
-bool is_uuid(std::string_view text);
+inline bool is_uuid(std::string_view text) { return parse_uuid(text).has_value(); }
 
 // True for exactly YYYY-MM-DDTHH:MM:SS.sssZ naming a real calendar instant.
 bool is_iso8601_utc_ms(std::string_view text);
