@@ -187,6 +187,17 @@ std::optional<std::string_view> member(std::string_view text, std::string_view n
   return found;
 }
 
+// The raw payloads of a stored (canonical) event, found without walking the fields before
+// them: those are names and numbers, and in JSON text a quote right after a comma cannot
+// be inside a string, so the first `,"payloads":` is the event's own.
+std::optional<std::string_view> payloads_of(std::string_view event) {
+  static constexpr std::string_view kKey = ",\"payloads\":";
+  size_t at = event.find(kKey);
+  if (at == std::string_view::npos) return member(event, "payloads");
+  json::Scanner s(event.substr(at + kKey.size()));
+  return s.skip_value(Limits::kMaxDepth + 2);
+}
+
 // The raw JSON text at `path` inside an event. `top` remembers the event's top-level
 // members already looked up, since most operations read from the same few ("payloads").
 std::optional<std::string_view> find_path(std::string_view event, const std::vector<std::string>& path,
@@ -196,11 +207,28 @@ std::optional<std::string_view> find_path(std::string_view event, const std::vec
   if (cached != top.end()) {
     scope = cached->second;
   } else {
-    scope = member(event, path[0]);
+    scope = path[0] == "payloads" ? payloads_of(event) : member(event, path[0]);
     top.emplace_back(path[0], scope);
   }
   for (size_t i = 1; scope && i < path.size(); ++i) scope = member(*scope, path[i]);
   return scope;
+}
+
+// An integer token that fits 64 bits; nothing when it does not.
+std::optional<int64_t> to_int64(std::string_view token) {
+  bool negative = !token.empty() && token[0] == '-';
+  std::string_view digits = token.substr(negative ? 1 : 0);
+  if (digits.empty() || digits.size() > 18) {  // 18 digits always fit; longer ones: strtoll decides
+    std::string copy(token);
+    char* end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(copy.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || end == copy.c_str()) return std::nullopt;
+    return static_cast<int64_t>(value);
+  }
+  int64_t value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  return negative ? -value : value;
 }
 
 // A raw JSON value as state: scalars directly, containers through nlohmann's parser.
@@ -211,14 +239,10 @@ State to_state(std::string_view raw) {
   if (first == 'f') return false;
   if (first == 'n') return nullptr;
   if (first == '-' || (first >= '0' && first <= '9')) {
-    std::string token(raw);
-    char* end = nullptr;
-    if (token.find_first_of(".eE") == std::string::npos) {
-      errno = 0;
-      long long integer = std::strtoll(token.c_str(), &end, 10);
-      if (errno == 0 && *end == '\0') return static_cast<int64_t>(integer);
+    if (raw.find_first_of(".eE") == std::string_view::npos) {
+      if (std::optional<int64_t> integer = to_int64(raw)) return *integer;
     }
-    return std::strtod(token.c_str(), &end);
+    return json::to_double(raw);
   }
   return State::parse(raw.begin(), raw.end());
 }

@@ -152,6 +152,9 @@ void Scanner::elements(OnElement&& on_element) {
 // A JSON number token as an integer, when it is one exactly and |n| <= 2^53 - 1.
 std::optional<int64_t> to_safe_integer(std::string_view number_token);
 
+// A JSON number token as the nearest double (NaN if it is not a number token).
+double to_double(std::string_view number_token);
+
 // Appends s as a JSON string literal (quoted, escaped).
 void append_string(std::string& out, std::string_view s);
 

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
 #include "atomservices/json.hpp"
 
 using namespace atomservices::json;
@@ -77,6 +82,35 @@ TEST_CASE("safe integers are recognised exactly") {
   CHECK_FALSE(to_safe_integer("1.5"));
   CHECK(to_safe_integer("2e3") == 2000);
   CHECK(to_safe_integer("-3") == -3);
+}
+
+TEST_CASE("numbers read as the same double strtod gives, fast path or not") {
+  auto same_as_strtod = [](const std::string& token) {
+    double expected = std::strtod(token.c_str(), nullptr);
+    double got = to_double(token);
+    INFO(token);
+    CHECK(std::memcmp(&expected, &got, sizeof got) == 0);  // bit for bit, so -0 and 0 differ
+  };
+  for (const char* token : {"0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "12.25", "-97.75", "1e22", "1e23", "1e-22",
+                            "1e-23", "123456789012345", "1234567890123456", "9007199254740993", "0.000001",
+                            "1E5", "1e+5", "2.5e-3", "100000000000000000000000", "5e-324", "1.7976931348623157e308",
+                            "0.00000000000000000000001", "000.5e1", "4.35", "3.14159265358979"}) {
+    same_as_strtod(token);
+  }
+  // Random decimals of up to 17 digits and exponents around the fast path's edges.
+  std::mt19937_64 random(42);
+  for (int i = 0; i < 20000; ++i) {
+    std::string token = (random() & 1) ? "-" : "";
+    int digits = 1 + static_cast<int>(random() % 17);
+    std::string mantissa;
+    for (int d = 0; d < digits; ++d) mantissa += static_cast<char>('0' + random() % 10);
+    size_t point = random() % (mantissa.size() + 1);
+    if (point > 0 && point < mantissa.size()) mantissa.insert(point, ".");
+    token += mantissa;
+    if (random() % 3 == 0) token += "e" + std::to_string(static_cast<int>(random() % 61) - 30);
+    same_as_strtod(token);
+  }
+  CHECK(std::isnan(to_double("1x")));
 }
 
 TEST_CASE("append_string escapes what JSON requires") {
