@@ -1,16 +1,19 @@
 // The WebAssembly core as the JS layer sees it, and the one way to call it.
 import { AtomServicesError, fromCore } from './errors.js';
 
+/** JSON text in the core's output buffer, valid until the next core call: read it with callCoreJson. */
+export type CoreOutput = Uint8Array;
+
 /** A store living inside the core (bound from C++ in src/bindings/). */
 export interface CoreStore {
   /** Appends the events in the input buffer; returns how many were new. */
   append(bytes: number): number;
-  readStream(request: string): string;
-  readAll(request: string): string;
+  readStream(request: string): CoreOutput;
+  readAll(request: string): CoreOutput;
   version(request: string): number;
   getEvent(id: string): string | undefined;
   lastPosition(): number;
-  rehydrate(definition: string, request: string): string;
+  rehydrate(definition: string, request: string): CoreOutput;
   getSnapshot(request: string): string | undefined;
   putSnapshot(request: string, stateBytes: number): void;
   getCheckpoint(name: string): number | undefined;
@@ -70,13 +73,13 @@ export interface CoreModule {
   FS: CoreFileSystem;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
-  canonicalEvents(bytes: number): string;
+  canonicalEvents(bytes: number): CoreOutput;
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
   checkName(what: string, value: string): void;
   checkRehydrateQuery(request: string): void;
   reducerIdentity(definition: string): string;
-  foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): string;
+  foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
   /** `count` random UUIDs (v4) joined, 36 characters each. */
   newUuids(count: number): string;
   limits(): CoreLimits;
@@ -110,6 +113,13 @@ export function callCore<T>(body: (module: CoreModule) => T): T {
   } catch (thrown) {
     throw fromCore(thrown);
   }
+}
+
+const decoder = new TextDecoder();
+
+/** Runs a core call that answers JSON in its output buffer, and parses it (a copy: nothing points into the core after). */
+export function callCoreJson<T>(body: (module: CoreModule) => CoreOutput): T {
+  return JSON.parse(decoder.decode(callCore(body))) as T;
 }
 
 /** Checks a name (EventName, AggregateType, ...) in the core; a giant is refused before it crosses. */

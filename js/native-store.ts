@@ -1,5 +1,5 @@
 // The JS face of every store that lives in the WebAssembly core.
-import { callCore, writeInput, type CoreModule, type CoreStore } from './core.js';
+import { callCore, callCoreJson, writeInput, type CoreModule, type CoreStore } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
 import type { NativeReducer } from './native-reducer.js';
@@ -69,13 +69,13 @@ export abstract class NativeEventStore implements IEventStore {
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {
     const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID, options });
-    return JSON.parse(callCore(() => store.readStream(request)));
+    return callCoreJson(() => store.readStream(request));
   }
 
   async readAll(options?: ReadAllOptions): Promise<PositionedEvent[]> {
     const store = await this.opened();
     const request = encodeRequest(options ?? {});
-    return JSON.parse(callCore(() => store.readAll(request)));
+    return callCoreJson(() => store.readAll(request));
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
@@ -102,7 +102,7 @@ export abstract class NativeEventStore implements IEventStore {
     const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID, options });
     // Snapshots saved on the way become durable with the next flush: a lost one only costs a longer fold.
-    return JSON.parse(callCore(() => store.rehydrate(reducer.definition, request)));
+    return callCoreJson(() => store.rehydrate(reducer.definition, request));
   }
 
   async getSnapshot(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined> {

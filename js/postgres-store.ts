@@ -4,7 +4,7 @@
 // are numbered by a sequence, and a read returns only events whose transaction is older
 // than every transaction still running (pg_snapshot_xmin), so an event that commits after
 // a later-numbered one is never skipped by a subscription.
-import { callCore, writeInput } from './core.js';
+import { callCore, callCoreJson, writeInput } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
 import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from './types.js';
@@ -153,7 +153,7 @@ export class PostgresEventStore implements IEventStore {
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
     const json = encodeEvents(events);
-    const canonical: IEvent[] = JSON.parse(callCore((core) => core.canonicalEvents(writeInput(core, json))));
+    const canonical: IEvent[] = callCoreJson((core) => core.canonicalEvents(writeInput(core, json)));
     await this.#open();
     const batch = JSON.stringify(canonical.map((e) => ({
       id: e._id, type: e.AggregateType, aggregate: e.AggregateID, version: e._version, body: JSON.stringify(e),

@@ -1,6 +1,6 @@
 // Rehydration: folding an aggregate's events into its state with a JS or a native reducer,
 // in pages (one crossing per page, not per event), from the newest usable snapshot.
-import { callCore, writeInput } from './core.js';
+import { callCore, callCoreJson, writeInput } from './core.js';
 import { encodeEvents, encodeRequest } from './encode.js';
 import { invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
@@ -67,7 +67,7 @@ function withinTime(events: IEvent[], at: string | undefined): { events: IEvent[
 function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, events: IEvent[]): Rehydrated<S> {
   const json = encodeEvents(events);
   const start = JSON.stringify(state);
-  return JSON.parse(callCore((core) => core.foldEvents(reducer.definition, start, version, writeInput(core, json))));
+  return callCoreJson((core) => core.foldEvents(reducer.definition, start, version, writeInput(core, json)));
 }
 
 /** Folds an aggregate by reading its events page by page (any store, upcasters applied). */

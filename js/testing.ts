@@ -1,7 +1,7 @@
 // given / when / then for reducers and projections, for users' unit tests:
 //   given([opened, deposited]).when(accountReducer, { balance: 0 }).thenExpect({ balance: 5 });
 // Synchronous, no store involved. Native reducers fold in the core exactly as rehydrate does.
-import { callCore, writeInput } from './core.js';
+import { callCoreJson, writeInput } from './core.js';
 import { encodeEvents } from './encode.js';
 import { invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
@@ -48,7 +48,7 @@ function fold<S, E extends IEvent>(events: readonly E[], reducer: IReducer<S, E>
   let version = 0;
   if (reducer instanceof NativeReducer) {
     const json = encodeEvents(events);
-    ({ state, version } = JSON.parse(callCore((core) => core.foldEvents(reducer.definition, '', 0, writeInput(core, json)))));
+    ({ state, version } = callCoreJson<{ state: S; version: number }>((core) => core.foldEvents(reducer.definition, '', 0, writeInput(core, json))));
   } else if (typeof reducer === 'function') {
     state = initialState as S;
     for (const event of events) {

@@ -57,6 +57,14 @@ uintptr_t reserve_input(size_t bytes) {
 
 std::string_view input(size_t bytes) { return {input_buffer().data(), bytes}; }
 
+// Large results leave through one buffer that JS decodes at once (TextDecoder): embind's
+// own std::string conversion walks every byte in JS, which costs more than making them.
+val output(std::string text) {
+  static std::string buffer;
+  buffer = std::move(text);
+  return val(emscripten::typed_memory_view(buffer.size(), reinterpret_cast<const unsigned char*>(buffer.data())));
+}
+
 std::string folded_json(const as::Folded& folded) {
   return "{\"version\":" + std::to_string(folded.version) + ",\"state\":" + folded.state_json + "}";
 }
@@ -81,14 +89,14 @@ class Store : public Backend {
     as::AppendResult result = guard([&] { return this->append_events(as::parse_events(input(bytes))); });
     return static_cast<double>(result.appended);
   }
-  std::string read_stream(const std::string& query) const {
-    return guard([&] {
+  val read_stream(const std::string& query) const {
+    return output(guard([&] {
       as::StreamQuery q = as::parse_stream_query(query);
       return this->log().read_stream(q.aggregate_type, q.aggregate_id, q.options);
-    });
+    }));
   }
-  std::string read_all(const std::string& query) const {
-    return guard([&] { return this->log().read_all(as::parse_global_query(query)); });
+  val read_all(const std::string& query) const {
+    return output(guard([&] { return this->log().read_all(as::parse_global_query(query)); }));
   }
   double version(const std::string& query) const {
     return guard([&] {
@@ -101,15 +109,15 @@ class Store : public Backend {
     return json ? val(*json) : val::undefined();
   }
   // {"state":..,"version":N}, folded by a native reducer, saving snapshots on the way.
-  std::string rehydrate(const std::string& definition, const std::string& query) {
-    return guard([&] {
+  val rehydrate(const std::string& definition, const std::string& query) {
+    return output(guard([&] {
       const as::NativeReducer& reducer = as::compiled_reducer(definition);
       as::RehydrateQuery q = as::parse_rehydrate_query(query);
       as::Folded folded = as::fold(this->log(), reducer, q, [&](int64_t version, const std::string& state) {
         this->save_snapshot(reducer.identity(), q.aggregate_type, q.aggregate_id, version, state);
       });
       return folded_json(folded);
-    });
+    }));
   }
   val get_snapshot(const std::string& query) const {
     return guard([&] {
@@ -229,12 +237,12 @@ emscripten::class_<T> bind_store(const char* name) {
 }
 
 // The events, validated, in their canonical form: a JSON array (for stores written in JS).
-std::string canonical_events(size_t bytes) {
-  return guard([&] {
+val canonical_events(size_t bytes) {
+  return output(guard([&] {
     std::string out = "[";
     for (const as::Event& e : as::parse_events(input(bytes))) out += (out.size() > 1 ? "," : "") + e.json;
     return out + "]";
-  });
+  }));
 }
 
 size_t validate_events(size_t bytes) {
@@ -255,17 +263,16 @@ std::string reducer_identity(const std::string& definition) {
 }
 
 // Folds events handed over as JSON (from a store written in JS) with a native reducer.
-std::string fold_events(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
-  return guard([&] {
+val fold_events(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
+  return output(guard([&] {
     return folded_json(as::fold_events(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
-  });
+  }));
 }
 
 void check_name(const std::string& what, const std::string& value) {
   guard([&] { as::check_name_argument(what, value); });
 }
 
-// A new event's _id and _createdAt in one call: 36 + 24 characters.
 // Ids are made in bulk: one call per id costs more than making it.
 std::string new_uuids(size_t count) {
   return guard([count] {
