@@ -49,11 +49,45 @@ const std::string& EventLog::lookup_key(std::string_view type, std::string_view 
   return key;
 }
 
-size_t EventLog::IdHash::operator()(const Uuid128& key) const {
-  uint64_t x = key.high ^ (key.low * 0x9E3779B97F4A7C15ull);  // splitmix64's finaliser
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return static_cast<size_t>(x ^ (x >> 31));
+EventLog::IdIndex::IdIndex() { random_bytes(reinterpret_cast<uint8_t*>(&seed_), sizeof seed_); }
+
+size_t EventLog::IdIndex::home(const Uuid128& key) const {
+  auto mix = [](uint64_t x) {  // splitmix64's finaliser
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  };
+  return static_cast<size_t>(mix(key.high ^ seed_) ^ mix(key.low + seed_)) & (slots_.size() - 1);
+}
+
+uint64_t EventLog::IdIndex::find(const Uuid128& key) const {
+  if (slots_.empty()) return 0;
+  for (size_t i = home(key);; i = (i + 1) & (slots_.size() - 1)) {
+    const Slot& slot = slots_[i];
+    if (slot.position == 0 || slot.key == key) return slot.position;
+  }
+}
+
+bool EventLog::IdIndex::insert(const Uuid128& key, uint64_t position) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();  // at most half full: probes stay short
+  for (size_t i = home(key);; i = (i + 1) & (slots_.size() - 1)) {
+    Slot& slot = slots_[i];
+    if (slot.position != 0 && slot.key == key) return false;
+    if (slot.position == 0) {
+      slot = Slot{key, position};
+      ++size_;
+      return true;
+    }
+  }
+}
+
+void EventLog::IdIndex::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  size_ = 0;
+  for (const Slot& slot : old) {
+    if (slot.position != 0) insert(slot.key, slot.position);
+  }
 }
 
 const EventLog::Stream* EventLog::find_stream(std::string_view type, std::string_view id) const {
@@ -72,8 +106,8 @@ const std::string* EventLog::find(std::string_view event_id) const {
 }
 
 const std::string* EventLog::find(const Uuid128& key) const {
-  auto it = id_index_.find(key);
-  return it == id_index_.end() ? nullptr : &events_[it->second - 1].json;
+  uint64_t position = id_index_.find(key);
+  return position == 0 ? nullptr : &events_[position - 1].json;
 }
 
 // Decides every event of the batch against the log and the batch's own earlier events,
@@ -132,7 +166,7 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
     uint32_t stream = stream_for(e.aggregate_type, e.aggregate_id);
     uint64_t position = events_.size() + 1;
     streams_[stream].positions.push_back(position);
-    id_index_.emplace(e.key, position);
+    id_index_.insert(e.key, position);
     events_.push_back(Stored{std::move(e.json), stream});
     ++result.appended;
   }
@@ -152,7 +186,7 @@ bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std
   uint32_t stream = stream_for(type, aggregate_id);
   if (static_cast<int64_t>(streams_[stream].positions.size()) + 1 != version) return false;
   uint64_t position = events_.size() + 1;
-  if (!id_index_.emplace(*key, position).second) return false;
+  if (!id_index_.insert(*key, position)) return false;
   streams_[stream].positions.push_back(position);
   events_.push_back(Stored{std::move(json), stream});
   return true;

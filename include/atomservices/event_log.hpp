@@ -79,9 +79,24 @@ class EventLog {
     std::vector<uint64_t> positions;  // positions[v - 1] holds version v
   };
 
-  // Event ids are kept as 128 bits: no allocation per lookup, and a quarter of the memory.
-  struct IdHash {
-    size_t operator()(const Uuid128& key) const;
+  // Event id → global position, by open addressing over one array: no allocation per
+  // event, and a keyed hash, so chosen ids cannot pile up in one place.
+  class IdIndex {
+   public:
+    IdIndex();
+    uint64_t find(const Uuid128& key) const;             // 0 when absent
+    bool insert(const Uuid128& key, uint64_t position);  // false when present
+
+   private:
+    struct Slot {
+      Uuid128 key;
+      uint64_t position = 0;  // 0: empty (positions start at 1)
+    };
+    size_t home(const Uuid128& key) const;
+    void grow();
+    std::vector<Slot> slots_;
+    size_t size_ = 0;
+    uint64_t seed_ = 0;
   };
   const std::string* find(const Uuid128& key) const;
 
@@ -94,7 +109,7 @@ class EventLog {
   std::vector<Stored> events_;  // events_[p - 1] is at global position p
   std::vector<Stream> streams_;
   std::unordered_map<std::string, uint32_t> stream_index_;
-  std::unordered_map<Uuid128, uint64_t, IdHash> id_index_;
+  IdIndex id_index_;
   std::unordered_map<std::string, std::map<int64_t, std::string>> snapshots_;
   std::unordered_map<std::string, uint64_t> checkpoints_;
 };

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cctype>
+
 #include "atomservices/event_log.hpp"
+#include "atomservices/ids.hpp"
 #include "atomservices/queries.hpp"
 #include "test_helpers.hpp"
 
@@ -126,4 +129,31 @@ TEST_CASE("read arguments are validated") {
   CHECK(code("{\"AggregateType\":\"T\",\"AggregateID\":\"x\",\"options\":{\"fromVerison\":1}}") == ErrorCode::INVALID_ARGUMENT);
   CHECK(code_of([] { parse_global_query("{\"fromPosition\":-1}"); }) == ErrorCode::INVALID_ARGUMENT);
   CHECK(code_of([] { parse_global_query("[]"); }) == ErrorCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("finds every one of many events by id, in either case, and no other") {
+  EventLog log;
+  std::vector<std::string> ids;
+  for (int batch = 0; batch < 20; ++batch) {
+    std::string events;
+    for (int i = 1; i <= 1000; ++i) {
+      ids.push_back(new_uuid_v4());
+      if (!events.empty()) events += ',';
+      events += "{\"_id\":\"" + ids.back() + "\",\"_createdAt\":\"2026-11-26T08:35:12.345Z\",\"_version\":" +
+                std::to_string(batch * 1000 + i) +
+                ",\"_createdBy\":\"t\",\"EventName\":\"E\",\"AggregateType\":\"A\",\"AggregateID\":\"a\",\"payloads\":{}}";
+    }
+    append(log, events);
+  }
+  for (size_t i = 0; i < ids.size(); i += 997) {
+    const std::string* json = log.find(ids[i]);
+    REQUIRE(json);
+    CHECK_THAT(*json, Catch::Contains(ids[i]));
+    std::string upper = ids[i];
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(log.find(upper) == json);
+  }
+  CHECK(log.find(new_uuid_v4()) == nullptr);
+  CHECK(log.find("not-a-uuid") == nullptr);
+  CHECK(log.last_position() == 20000);
 }
