@@ -6,7 +6,7 @@ export type CoreOutput = Uint8Array;
 
 /** A store living inside the core (bound from C++ in src/bindings/). */
 export interface CoreStore {
-  /** Appends the events in the input buffer; returns how many were new. */
+  /** Appends the events in the input buffer; returns the newest position after them. */
   append(bytes: number): number;
   readStream(request: string): CoreOutput;
   readAll(request: string): CoreOutput;

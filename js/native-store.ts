@@ -22,6 +22,8 @@ export abstract class NativeEventStore implements IEventStore {
   #closing: Promise<void> | undefined;
   #failure: AtomServicesError | undefined;
   #ready: CoreStore | undefined;
+  // The newest position, as the last append left it: only this object appends to its store.
+  #position = 0;
 
   /** Creates the store inside the core. Called on first use, so construction does no work. */
   protected abstract open(core: CoreModule): CoreStore | Promise<CoreStore>;
@@ -37,6 +39,7 @@ export abstract class NativeEventStore implements IEventStore {
     this.#opening ??= (async () => {
       const store = await callCore((core) => this.open(core));
       unreleased.register(this, store, this);
+      this.#position = store.lastPosition();
       this.#ready = store;
       return store;
     })().catch((error) => {
@@ -60,10 +63,12 @@ export abstract class NativeEventStore implements IEventStore {
     const store = this.#ready !== undefined && !this.#closing && !this.#failure ? this.#ready : await this.opened();
     if (this.#closing) throw storeClosed('event store');
     const json = encodeEvents(events);
-    const appended = callCore((core) => store.append(writeInput(core, json)));
+    const lastPosition = callCore((core) => store.append(writeInput(core, json)));
+    const appended = lastPosition - this.#position;  // retries of stored events add none
+    this.#position = lastPosition;
     const durable = this.durable();
     if (durable) await durable;
-    return { appended, lastPosition: store.lastPosition() };
+    return { appended, lastPosition };
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {

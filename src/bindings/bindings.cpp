@@ -84,10 +84,11 @@ class JsSyncer : public as::Syncer {
 template <class Backend>
 class Store : public Backend {
  public:
-  // A plain number crosses far cheaper than an object; lastPosition() gives the rest.
+  // A plain number crosses far cheaper than an object: the newest position, from which
+  // JS (the store's only writer) knows how many events were new.
   double append(size_t bytes) {
     as::AppendResult result = guard([&] { return this->append_events(as::parse_events(input(bytes))); });
-    return static_cast<double>(result.appended);
+    return static_cast<double>(result.last_position);
   }
   val read_stream(const std::string& query) const {
     return output(guard([&] {
