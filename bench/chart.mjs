@@ -5,12 +5,12 @@ import { loadResults } from './lib.mjs';
 
 const results = loadResults();
 const targets = Object.entries(results).flatMap(([bench, r]) => (r.targets ?? []).map((t) => ({ bench, ...t })));
-const WIDTH = 900;
-const LABEL = 430;
+const WIDTH = 1200;
+const LABEL = 600;
 const ROW = 26;
 const TOP = 46;
 const span = [Math.log10(0.01), Math.log10(100)];  // 1/100 .. 100 times the target
-const x = (share) => LABEL + ((Math.log10(Math.min(Math.max(share, 0.01), 100)) - span[0]) / (span[1] - span[0])) * (WIDTH - LABEL - 20);
+const x = (share) => LABEL + ((Math.log10(Math.min(Math.max(share, 0.01), 100)) - span[0]) / (span[1] - span[0])) * (WIDTH - LABEL - 170);
 const escape = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const rows = targets.map((t, i) => {
   const y = TOP + i * ROW;
