@@ -37,18 +37,24 @@ export interface Mounted {
 export abstract class DurableEventStore extends NativeEventStore {
   #store: DurableCoreStore | undefined;
   #flushes = 0;
-  readonly #commits = new GroupCommit(async () => {
-    try {
-      this.#flushes++;
-      await this.flush(this.#store as DurableCoreStore);
-    } catch (error) {
-      throw this.poison(error);
-    }
-  });
+  readonly #commits: GroupCommit;
+
+  /** How many flushes may be in flight at once, and the group that starts one early (see GroupCommit). */
+  constructor(flushDepth = 1, maxGroup = Infinity) {
+    super();
+    this.#commits = new GroupCommit(async () => {
+      try {
+        this.#flushes++;
+        await this.flush(this.#store as DurableCoreStore);
+      } catch (error) {
+        throw this.poison(error);
+      }
+    }, flushDepth, maxGroup);
+  }
 
   /** Locks and mounts the store's directory in the core's file system. */
   protected abstract mount(core: CoreModule): Promise<Mounted>;
-  /** Makes everything appended durable: the core's sync, then the platform's. */
+  /** Makes everything appended durable: the core's sync, then the platform's. Starts its work synchronously. */
   protected abstract flush(store: DurableCoreStore): Promise<void>;
   /** Unmounts and unlocks. */
   protected abstract unmount(): Promise<void>;

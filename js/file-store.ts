@@ -16,6 +16,10 @@ export interface FileEventStoreOptions {
 
 const LOCK_FILE = 'LOCK';
 const SEGMENT_BYTES = 16 << 20;  // Node writes only what was appended, so segments can be big
+// Two fsyncs may be in flight, and a group of this many starts one without waiting: while
+// the disk syncs one group, the next one is being appended.
+const FLUSH_DEPTH = 3;
+const MAX_GROUP = 34;
 const openHere = new Set<string>();
 let mounts = 0;
 
@@ -68,6 +72,13 @@ function unlock(directory: string): void {
   }
 }
 
+interface SyncHandle {
+  path: string;
+  fd: number;
+  users: number;     // flushes in flight using it
+  retired: boolean;  // no longer the file being appended to
+}
+
 /** What a flush must make durable once the core has written it. */
 interface PendingSync {
   file?: string;
@@ -99,10 +110,10 @@ export class FileEventStore extends DurableEventStore {
   #mountpoint: string | undefined;
   #core: CoreModule | undefined;
   #pending: PendingSync | undefined;
-  #handle: { path: string; fd: number } | undefined;
+  #handle: SyncHandle | undefined;
 
   constructor(options: FileEventStoreOptions) {
-    super();
+    super(FLUSH_DEPTH, MAX_GROUP);
     if (typeof options !== 'object' || options === null || typeof options.directory !== 'string' || options.directory === '') {
       throw invalidArgument('options.directory', 'must be a non-empty string naming a directory');
     }
@@ -153,29 +164,46 @@ export class FileEventStore extends DurableEventStore {
     } finally {
       this.#pending = undefined;
     }
-    if (pending.file) await fsyncAsync(this.#syncHandle(pending.file));
+    if (pending.file) {
+      const handle = this.#acquire(pending.file);
+      try {
+        await fsyncAsync(handle.fd);
+      } finally {
+        this.#release(handle);
+      }
+    }
     if (pending.directory) await fsyncDirectoryAsync(this.#realDirectory as string);
   }
 
   /**
    * Our own descriptor for the file being appended to: fsync through any descriptor of a
    * file makes all of it durable, and the core may close its own while our fsync runs.
+   * A descriptor is closed once it is neither current nor in use by a flush in flight.
    */
-  #syncHandle(path: string): number {
+  #acquire(path: string): SyncHandle {
     if (this.#handle?.path !== path) {
-      this.#closeHandle();
-      this.#handle = { path, fd: openSync(path, 'r') };
+      this.#retire();
+      this.#handle = { path, fd: openSync(path, 'r'), users: 0, retired: false };
     }
-    return this.#handle.fd;
+    this.#handle.users++;
+    return this.#handle;
   }
 
-  #closeHandle(): void {
-    if (this.#handle) closeSync(this.#handle.fd);
+  #release(handle: SyncHandle): void {
+    handle.users--;
+    if (handle.retired && handle.users === 0) closeSync(handle.fd);
+  }
+
+  #retire(): void {
+    const handle = this.#handle;
     this.#handle = undefined;
+    if (!handle) return;
+    handle.retired = true;
+    if (handle.users === 0) closeSync(handle.fd);
   }
 
   protected async unmount(): Promise<void> {
-    this.#closeHandle();
+    this.#retire();
     if (this.#mountpoint && this.#core) {
       try {
         this.#core.FS.unmount(this.#mountpoint);
