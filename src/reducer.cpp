@@ -187,12 +187,16 @@ std::optional<std::string_view> member(std::string_view text, std::string_view n
   return found;
 }
 
+// A stored (canonical) event starts {"_id":"<36>","_createdAt":"<24>","_version":<digits>:
+// its other members come after these many characters, so searches start there.
+constexpr size_t kContractPrefix = 8 + 36 + 16 + 24 + 13;
+
 // The raw payloads of a stored (canonical) event, found without walking the fields before
 // them: those are names and numbers, and in JSON text a quote right after a comma cannot
 // be inside a string, so the first `,"payloads":` is the event's own.
 std::optional<std::string_view> payloads_of(std::string_view event) {
   static constexpr std::string_view kKey = ",\"payloads\":";
-  size_t at = event.find(kKey);
+  size_t at = event.find(kKey, kContractPrefix);
   if (at == std::string_view::npos) return member(event, "payloads");
   json::Scanner s(event.substr(at + kKey.size()));
   return s.skip_value(Limits::kMaxDepth + 2);
@@ -250,7 +254,7 @@ State to_state(std::string_view raw) {
 std::string_view event_name_of(std::string_view event_json) {
   // Canonical events hold EventName as their fifth field; find it without decoding the rest.
   static constexpr std::string_view kKey = "\"EventName\":\"";
-  size_t at = event_json.find(kKey);
+  size_t at = event_json.find(kKey, kContractPrefix);
   if (at == std::string_view::npos) return {};
   size_t start = at + kKey.size();
   size_t end = event_json.find('"', start);
