@@ -2,8 +2,8 @@
 // rules: one transaction per batch, dense versions checked in a server-side function and
 // guarded by a unique index, idempotent retries by _id. Global order for readers: events
 // are numbered by a sequence, and a read returns only events whose transaction is older
-// than every transaction still running (pg_snapshot_xmin), so an event that commits after
-// a later-numbered one is never skipped by a subscription.
+// than every transaction still able to add events (horizonSql), so an event that
+// commits after a later-numbered one is never skipped by a subscription.
 import { callCore, callCoreJson, writeInput } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
@@ -78,6 +78,28 @@ BEGIN
   IF appended > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
   SELECT COALESCE(max(position), 0) INTO last_position FROM ${s}.atomservices_events;
 END $$;`;
+}
+
+/**
+ * The oldest transaction that may still add events, as a scalar subquery evaluated once per
+ * read: readers see only events of older transactions, so an event that commits after a
+ * later-numbered one is never skipped. A running transaction is left out when it holds no
+ * lock on the events table in this database: it cannot have written events (an append locks
+ * the table before it gets a transaction id), so transactions in other databases, or ones
+ * here that never touch the events, hold no reader back. One that ended meanwhile is kept:
+ * that is only conservative.
+ */
+function horizonSql(events: string): string {
+  return `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (
+      SELECT 1 FROM pg_locks t
+      WHERE t.locktype = 'transactionid' AND t.transactionid = x::xid AND t.granted
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_locks r
+          WHERE r.virtualtransaction = t.virtualtransaction AND r.locktype = 'relation'
+            AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND r.relation = '${events}'::regclass)))`;
 }
 
 interface Row { [column: string]: unknown }
@@ -207,7 +229,7 @@ export class PostgresEventStore implements IEventStore {
     await this.#open();
     const { fromPosition = 1, limit = null } = options;
     const rows = await this.#query(`SELECT position, body FROM ${this.#events}
-      WHERE position >= $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      WHERE position >= $1 AND transaction_id < ${horizonSql(this.#events)}
       ORDER BY position LIMIT $2`, [fromPosition, limit]);
     return rows.map((r) => ({ position: Number(r.position), event: JSON.parse(r.body as string) }));
   }
@@ -231,7 +253,7 @@ export class PostgresEventStore implements IEventStore {
   async getLastPosition(): Promise<number> {
     await this.#open();
     const [row] = await this.#query(`SELECT COALESCE(max(position), 0) AS p FROM ${this.#events}
-      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`);
+      WHERE transaction_id < ${horizonSql(this.#events)}`);
     return Number(row!.p);
   }
 

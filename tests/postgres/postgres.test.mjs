@@ -90,6 +90,60 @@ describe('PostgresEventStore', () => {
     proxy.close();
   });
 
+  it('is not held back by transactions that cannot add events, and is by one that can', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE atomservices_other').catch((error) => {
+      if (error.code !== '42P04') throw error;  // already there
+    });
+    await admin.end();
+    const otherUrl = new URL(url);
+    otherUrl.pathname = '/atomservices_other';
+    // Open transactions that hold a transaction id: one in another database, one here that
+    // never touches the events.
+    const elsewhere = new pg.Client({ connectionString: otherUrl.href });
+    const here = new pg.Client({ connectionString: url });
+    for (const client of [elsewhere, here]) {
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_current_xact_id()');
+    }
+    const EventStore = freshStore();
+    const service = createService({ EventStore });
+    const seen = [];
+    const stop = service.subscribe({ from: 'start' }, (event) => { seen.push(event._id); });
+    const counts = service.project({ key: (event) => event.AggregateID, reducer: (n) => n + 1, initialState: 0 });
+    const events = accountEvents(3);
+    await service.dispatch(events);
+    await counts.ready();
+    assert.equal(counts.size, 1, 'the projection caught up');
+    assert.equal(counts.get(events[0].AggregateID), 3);
+    assert.equal(await EventStore.getLastPosition(), 3);
+    assert.equal((await EventStore.readAll()).length, 3);
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(seen, events.map((e) => e._id), 'the subscription got every event');
+
+    // A transaction that read the events table and holds an id may still add events: what
+    // commits after it stays hidden until it ends, so no reader skips a position.
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    await writer.query('BEGIN');
+    await writer.query(`SELECT count(*) FROM ${EventStore.schema}.atomservices_events`);
+    await writer.query('SELECT pg_current_xact_id()');
+    await EventStore.append(accountEvents(1));
+    assert.equal(await EventStore.getLastPosition(), 3, 'the newer event waits for the older transaction');
+    await writer.query('COMMIT');
+    assert.equal(await EventStore.getLastPosition(), 4);
+    await writer.end();
+
+    for (const client of [elsewhere, here]) {
+      await client.query('ROLLBACK');
+      await client.end();
+    }
+    stop();
+    await service.close();
+  });
+
   it(`keeps every event exactly once with 4 processes appending to shared aggregates, and every named subscription sees all`, async (t) => {
     const schema = freshSchema();
     const setup = new PostgresEventStore({ connectionString: url, schema, createSchema: true });
