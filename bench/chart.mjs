@@ -1,6 +1,6 @@
 // Draws bench/chart.svg from the saved results: each target's measured ratio as a share of
 // what it asks for, on a log scale, so that every bar crossing the line is a target met.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadResults } from './lib.mjs';
 
 const results = loadResults();
@@ -32,3 +32,9 @@ ${rows.join('\n')}
 `;
 writeFileSync(new URL('./chart.svg', import.meta.url), svg);
 console.log(`bench/chart.svg: ${targets.length} targets, ${targets.filter((t) => t.measured >= t.wanted).length} met`);
+
+// The README's table comes from the same saved figures.
+await import('./readme-table.mjs').then(({ readmeWithPerformance }) => {
+  const path = new URL('../README.md', import.meta.url);
+  writeFileSync(path, readmeWithPerformance(readFileSync(path, 'utf8')));
+});

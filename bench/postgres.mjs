@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createService, EventBuilder, FileEventStore, NativeReducer } from 'atomservices';
 import { PostgresEventStore } from 'atomservices/postgres';
-import { interleaved, machine, writeSection } from './lib.mjs';
+import { interleaved, machine, saveResults, writeSection } from './lib.mjs';
 
 const url = process.env.ATOMSERVICES_PG_URL;
 if (!url) throw new Error('set ATOMSERVICES_PG_URL (bash scripts/postgres.sh prints one)');
@@ -83,3 +83,7 @@ ${machine()}, PostgreSQL 15 on the same machine (loopback); medians of ${ROUNDS}
 ${rows.join('\n')}`;
 console.log(markdown);
 writeSection('postgres', markdown);
+const perSecond = (name) => counts[name] / ms[name] * 1000;
+saveResults('postgres', {
+  eventsPerSecond: Object.fromEntries(Object.keys(ms).map((name) => [name, perSecond(name)])),
+});

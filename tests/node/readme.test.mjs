@@ -10,3 +10,9 @@ it('the README lists every error code, as the C++ list defines them', () => {
   assert.equal(readme, readmeWithTable(readme), 'README error table is stale: run node scripts/gen-errors.mjs --readme');
   assert.deepEqual(Object.keys(ERROR_CODES), readErrorCodes().map((e) => e.code));
 });
+
+it('the README performance table says what the saved benchmark figures say', async () => {
+  const { readmeWithPerformance } = await import('../../bench/readme-table.mjs');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.equal(readme, readmeWithPerformance(readme), 'README performance table is stale: run node bench/readme-table.mjs');
+});
