@@ -17,7 +17,10 @@ native() {
 }
 # No test may hang CI: each gets at most five minutes.
 node_tests() { node --test --test-timeout=300000 tests/node/; }
-package() { bash tests/package/run.sh; }
+package() {
+  # The README's PostgreSQL sample runs against the local server.
+  ATOMSERVICES_PG_URL="${ATOMSERVICES_PG_URL:-$(bash scripts/postgres.sh)}" bash tests/package/run.sh
+}
 browser() { node --test --test-timeout=300000 tests/browser/; }
 demo() { node --test --test-timeout=300000 tests/demo/; }
 postgres() {

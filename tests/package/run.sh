@@ -25,4 +25,8 @@ common=(--strict --target es2022 --lib es2022,dom)
 "$tsc" "${common[@]}" --module nodenext --moduleResolution nodenext --outDir out src/seed.ts src/typing.ts src/typing-node.ts src/typing-postgres.ts
 "$tsc" "${common[@]}" --module esnext --moduleResolution bundler --noEmit src/seed.ts src/typing.ts src/typing-browser.ts
 node out/seed.js
-echo "package: 3 runs and 2 strict type checks passed"
+
+# Every README sample, strict, with verbatimModuleSyntax; the PostgreSQL one needs pg.
+npm install --silent --no-audit --no-fund --no-save pg
+node "$root/tests/package/readme-samples.mjs" "$root/README.md" "$app" "$tsc" "$root/node_modules/@types"
+echo "package: 3 runs, 2 strict type checks and the README samples passed"
