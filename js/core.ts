@@ -29,7 +29,7 @@ export interface Syncer {
 
 /** A segment store inside the core, over a directory of the core's file system. */
 export interface DurableCoreStore extends CoreStore {
-  open(directory: string, segmentBytes: number, autoMerge: boolean, syncer: Syncer): void;
+  open(directory: string, segmentBytes: number, maxMergedBytes: number, autoMerge: boolean, syncer: Syncer): void;
   sync(): void;
   compact(): void;
   close(): void;

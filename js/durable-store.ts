@@ -28,14 +28,25 @@ export interface StoreCorruption {
 export interface Mounted {
   /** The store's directory inside the core's file system. */
   path: string;
+  /** What error messages call that directory instead (the user's own path). */
+  shownPath?: string;
   segmentBytes: number;
+  /** Closed segments merge eight at a time while the result stays within this size. */
+  maxMergedBytes: number;
   /** Merge segments when one closes (false: the flush calls compact() first). */
   autoMerge: boolean;
   syncer: Syncer;
 }
 
+/** Replaces a directory in a message: "/atomservices/files/2/x", not "/atomservices/files/21/x". */
+function replacePath(message: string, path: string, shown: string): string {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return message.replace(new RegExp(`${escaped}(?![^/\\s:;,)])`, 'g'), shown);
+}
+
 export abstract class DurableEventStore extends NativeEventStore {
   #store: DurableCoreStore | undefined;
+  #paths: { path: string; shownPath?: string } | undefined;
   #flushes = 0;
   readonly #commits: GroupCommit;
 
@@ -60,10 +71,11 @@ export abstract class DurableEventStore extends NativeEventStore {
   protected abstract unmount(): Promise<void>;
 
   protected async open(core: CoreModule): Promise<CoreStore> {
-    const { path, segmentBytes, autoMerge, syncer } = await this.mount(core);
+    const { path, shownPath, segmentBytes, maxMergedBytes, autoMerge, syncer } = await this.mount(core);
+    this.#paths = { path, shownPath };
     const store = new core.DurableStore();
     try {
-      callCore(() => store.open(path, segmentBytes, autoMerge, syncer));
+      callCore(() => store.open(path, segmentBytes, maxMergedBytes, autoMerge, syncer));
     } catch (error) {
       store.delete();
       await this.unmount();
@@ -71,6 +83,12 @@ export abstract class DurableEventStore extends NativeEventStore {
     }
     this.#store = store;
     return store;
+  }
+
+  protected override explain(error: unknown): unknown {
+    const { path, shownPath } = this.#paths ?? {};
+    if (error instanceof Error && path && shownPath) error.message = replacePath(error.message, path, shownPath);
+    return error;
   }
 
   protected override durable(): Promise<void> {

@@ -2,10 +2,11 @@
 // Durability: the core writes through to the file; a flush fsyncs the file (and the
 // directory after files were created or renamed) with Node's fs, since fsync() from inside
 // the WebAssembly module does nothing on NODEFS.
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore } from './core.js';
+import { lockDirectory, type DirectoryLock } from './directory-lock.js';
 import { DurableEventStore, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 
@@ -14,13 +15,14 @@ export interface FileEventStoreOptions {
   directory: string;
 }
 
-const LOCK_FILE = 'LOCK';
 const SEGMENT_BYTES = 16 << 20;  // Node writes only what was appended, so segments can be big
+// Eight closed segments merge into one of 128 MiB: few files, and a merge (copied in 1 MiB
+// pieces, on the append that closes a segment) rewrites at most that much.
+const MERGED_BYTES = 8 * SEGMENT_BYTES;
 // Two fsyncs may be in flight, and a group of this many starts one without waiting: while
 // the disk syncs one group, the next one is being appended.
 const FLUSH_DEPTH = 3;
 const MAX_GROUP = 34;
-const openHere = new Set<string>();
 let mounts = 0;
 
 const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => {
@@ -31,45 +33,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** One writer per directory: a lock file naming the owning process; a dead owner's lock is taken over. */
-function lock(directory: string): void {
-  const path = `${directory}/${LOCK_FILE}`;
-  const locked = (owner: string) => new AtomServicesError('STORE_LOCKED',
-    `the store in ${directory} is open in ${owner}; close it there first`);
-  if (openHere.has(directory)) throw locked('this process');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      openHere.add(directory);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) throw locked(`process ${owner}`);
-    unlinkSync(path);  // left by a process that died, or by this one before a restart
-  }
-  throw locked('another process');
-}
-
-function unlock(directory: string): void {
-  openHere.delete(directory);
-  try {
-    unlinkSync(`${directory}/${LOCK_FILE}`);
-  } catch {
-    // already gone: nothing to release
-  }
+/** What tells one directory from another that later takes its place. */
+function identity(path: string): string {
+  const { dev, ino } = statSync(path, { bigint: true });
+  return `${dev}:${ino}`;
 }
 
 interface SyncHandle {
@@ -111,6 +78,8 @@ export class FileEventStore extends DurableEventStore {
   #core: CoreModule | undefined;
   #pending: PendingSync | undefined;
   #handle: SyncHandle | undefined;
+  #lock: DirectoryLock | undefined;
+  #identity: string | undefined;
 
   constructor(options: FileEventStoreOptions) {
     super(FLUSH_DEPTH, MAX_GROUP);
@@ -121,20 +90,22 @@ export class FileEventStore extends DurableEventStore {
   }
 
   protected async mount(core: CoreModule): Promise<Mounted> {
+    let real: string;
     try {
       mkdirSync(this.directory, { recursive: true });
-      this.#realDirectory = realpathSync(this.directory);
+      real = realpathSync(this.directory);
     } catch (error) {
       throw new AtomServicesError('STORE_FAILURE', `could not create or use the directory ${this.directory}: ${errorText(error)}`, {}, error);
     }
-    const real = this.#realDirectory;
-    lock(real);
+    this.#lock = await lockDirectory(real);
+    this.#realDirectory = real;
+    this.#identity = identity(real);
     const mountpoint = `/atomservices/files/${++mounts}`;
     try {
       core.FS.mkdirTree(mountpoint);
       core.FS.mount(core.FS.filesystems.NODEFS, { root: real }, mountpoint);
     } catch (error) {
-      unlock(real);
+      this.#unlock();
       throw new AtomServicesError('STORE_FAILURE', `could not open the directory ${real}: ${errorText(error)}`, {}, error);
     }
     this.#mountpoint = mountpoint;
@@ -153,7 +124,7 @@ export class FileEventStore extends DurableEventStore {
         else syncDirectory(real);
       },
     };
-    return { path: mountpoint, segmentBytes: SEGMENT_BYTES, autoMerge: true, syncer };
+    return { path: mountpoint, shownPath: real, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: true, syncer };
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {
@@ -164,15 +135,30 @@ export class FileEventStore extends DurableEventStore {
     } finally {
       this.#pending = undefined;
     }
+    let unlinked = false;
     if (pending.file) {
       const handle = this.#acquire(pending.file);
       try {
         await fsyncAsync(handle.fd);
+        unlinked = fstatSync(handle.fd).nlink === 0;
       } finally {
         this.#release(handle);
       }
     }
     if (pending.directory) await fsyncDirectoryAsync(this.#realDirectory as string);
+    if (unlinked || !this.#stillThere()) {
+      throw new AtomServicesError('STORE_FAILURE', `the store's directory ${this.#realDirectory} was deleted or ` +
+        'replaced while the store was open, so its newest events are not on disk; open the store again');
+    }
+  }
+
+  /** Events written into a directory that was deleted, or replaced by another, are lost however well they are synced. */
+  #stillThere(): boolean {
+    try {
+      return identity(this.#realDirectory as string) === this.#identity;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -211,7 +197,12 @@ export class FileEventStore extends DurableEventStore {
         // the core store may already have released it
       }
     }
-    if (this.#realDirectory) unlock(this.#realDirectory);
+    this.#unlock();
     this.#mountpoint = undefined;
+  }
+
+  #unlock(): void {
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 }

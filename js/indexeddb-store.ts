@@ -27,6 +27,8 @@ export interface IndexedDBEventStoreOptions {
 
 // Closed segments are saved whole once; the newest one is saved in chunks as it grows.
 const SEGMENT_BYTES = 1 << 20;
+// Merged in two tiers (8 MiB, then 64 MiB): a merge saves its result to IndexedDB whole.
+const MERGED_BYTES = 64 << 20;
 
 function failure(what: string, error: unknown): AtomServicesError {
   const text = error instanceof Error ? error.message : String(error);
@@ -70,7 +72,7 @@ export class IndexedDBEventStore extends DurableEventStore {
     }
     const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's transaction covers both
     // Merges run at the start of a flush (compact()), so that the flush saves their result.
-    return { path: this.#directory, segmentBytes: SEGMENT_BYTES, autoMerge: false, syncer };
+    return { path: this.#directory, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: false, syncer };
   }
 
   async #lock(): Promise<void> {

@@ -44,14 +44,20 @@ export abstract class NativeEventStore implements IEventStore {
       return store;
     })().catch((error) => {
       this.#opening = undefined;
-      throw error;
+      throw this.explain(error);
     });
     return this.#opening;
   }
 
+  /** Makes an error from the core read as the user sees the store (a durable store names its real directory). */
+  protected explain(error: unknown): unknown {
+    return error;
+  }
+
   /** After a failed sync nothing later can be trusted to be durable: refuse until reopened. */
   protected poison(cause: unknown): AtomServicesError {
-    const text = cause instanceof Error ? cause.message : String(cause);
+    const explained = this.explain(cause);
+    const text = explained instanceof Error ? explained.message : String(explained);
     this.#failure = new AtomServicesError('STORE_FAILURE',
       `the store could not make events durable (${text}); close it and open it again`, {}, cause);
     return this.#failure;
@@ -63,7 +69,12 @@ export abstract class NativeEventStore implements IEventStore {
     const store = this.#ready !== undefined && !this.#closing && !this.#failure ? this.#ready : await this.opened();
     if (this.#closing) throw storeClosed('event store');
     const json = encodeEvents(events);
-    const lastPosition = callCore((core) => store.append(writeInput(core, json)));
+    let lastPosition: number;
+    try {
+      lastPosition = callCore((core) => store.append(writeInput(core, json)));
+    } catch (error) {
+      throw this.explain(error);
+    }
     const appended = lastPosition - this.#position;  // retries of stored events add none
     this.#position = lastPosition;
     const durable = this.durable();

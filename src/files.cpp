@@ -85,6 +85,31 @@ void write_at(int fd, std::string_view bytes, uint64_t offset, const std::string
   }
 }
 
+uint64_t copy_into(int fd, uint64_t offset, const std::string& to, const std::string& from, uint64_t skip) {
+  int in = ::open(from.c_str(), O_RDONLY);
+  if (in < 0) fail("open", from);
+  std::string buffer(1 << 20, '\0');
+  uint64_t copied = 0;
+  while (true) {
+    ssize_t n = ::pread(in, buffer.data(), buffer.size(), static_cast<off_t>(skip + copied));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(in);
+      fail("read", from);
+    }
+    if (n == 0) break;
+    try {
+      write_at(fd, std::string_view(buffer.data(), static_cast<size_t>(n)), offset + copied, to);
+    } catch (...) {
+      ::close(in);
+      throw;
+    }
+    copied += static_cast<uint64_t>(n);
+  }
+  ::close(in);
+  return copied;
+}
+
 void truncate(const std::string& path, uint64_t size) {
   if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) fail("truncate", path);
 }

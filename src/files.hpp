@@ -13,6 +13,9 @@ std::vector<std::string> list(const std::string& directory);
 std::string read_all(const std::string& path);
 int open_for_append(const std::string& path, bool create_new);
 void write_at(int fd, std::string_view bytes, uint64_t offset, const std::string& path);
+// Appends the bytes of the file at `from` past its first `skip` bytes to `fd` at `offset`,
+// in bounded chunks; returns how many were copied.
+uint64_t copy_into(int fd, uint64_t offset, const std::string& to, const std::string& from, uint64_t skip);
 void truncate(const std::string& path, uint64_t size);
 void rename(const std::string& from, const std::string& to);
 void remove(const std::string& path);

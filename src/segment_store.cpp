@@ -247,18 +247,24 @@ void SegmentStore::merge_closed() {
 void SegmentStore::merge(size_t from) {
   Segment merged;
   merged.first = closed_[from].first;
-  std::string content = frames::header(merged.first);
-  for (size_t i = from; i < closed_.size(); ++i) {
-    std::string bytes = files::read_all(path_of(closed_[i].first));
-    content.append(bytes, frames::read(bytes, 0).end, std::string::npos);
-    merged.events += closed_[i].events;
-  }
-  merged.bytes = content.size();
   std::string target = path_of(merged.first);
   std::string temporary = target + ".tmp";
+  std::string head = frames::header(merged.first);
   int fd = files::open_for_append(temporary, true);
-  files::write_at(fd, content, 0, temporary);
-  syncer_->sync_file(fd);
+  try {
+    files::write_at(fd, head, 0, temporary);
+    merged.bytes = head.size();
+    // Copied file by file in small pieces: a merge needs no memory of the size of its inputs.
+    for (size_t i = from; i < closed_.size(); ++i) {
+      merged.bytes += files::copy_into(fd, merged.bytes, temporary, path_of(closed_[i].first), head.size());
+      merged.events += closed_[i].events;
+    }
+    syncer_->sync_file(fd);
+  } catch (...) {
+    files::close(fd);
+    files::remove(temporary);
+    throw;
+  }
   files::close(fd);
   files::rename(temporary, target);
   syncer_->sync_directory(options_.directory);

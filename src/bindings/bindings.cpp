@@ -175,11 +175,12 @@ class MemoryBackend {
 
 class DurableBackend {
  public:
-  void open(const std::string& directory, size_t segment_bytes, bool auto_merge, val syncer) {
+  void open(const std::string& directory, size_t segment_bytes, size_t max_merged_bytes, bool auto_merge, val syncer) {
     guard([&] {
       as::SegmentStoreOptions options;
       options.directory = directory;
       options.segment_bytes = segment_bytes;
+      options.max_merged_bytes = max_merged_bytes;
       options.auto_merge = auto_merge;
       store_ = std::make_unique<as::SegmentStore>(options, std::make_shared<JsSyncer>(std::move(syncer)));
     });
@@ -301,7 +302,7 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   bind_store<MemoryStore>("MemoryStore");
   // Members of the backend are bound through the store type, which is what embind knows.
   bind_store<DurableStore>("DurableStore")
-      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, bool m, val v) { s.open(d, b, m, v); }))
+      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, size_t mb, bool m, val v) { s.open(d, b, mb, m, v); }))
       .function("compact", optional_override([](DurableStore& s) { s.compact(); }))
       .function("sync", optional_override([](DurableStore& s) { s.sync(); }))
       .function("close", optional_override([](DurableStore& s) { s.close(); }))

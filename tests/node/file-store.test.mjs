@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -141,5 +141,30 @@ describe('FileEventStore', () => {
     writeFileSync(join(directory, 'file'), 'not a directory');
     const service = createService({ EventStore: new FileEventStore({ directory: join(directory, 'file', 'store') }) });
     await assert.rejects(service.dispatch(accountEvents(1)), { code: 'STORE_FAILURE' });
+  });
+
+  it('refuses to acknowledge events once its directory was deleted, or replaced by another', async () => {
+    for (const replace of [false, true]) {
+      const directory = scratchDirectory();
+      const store = new FileEventStore({ directory });
+      const [first, second, third] = accountEvents(3);
+      await store.append([first]);
+      rmSync(directory, { recursive: true, force: true });
+      if (replace) mkdirSync(directory);
+      const error = await store.append([second]).catch((e) => e);
+      assert.equal(error.code, 'STORE_FAILURE');
+      assert.match(error.message, /deleted or replaced/);
+      await assert.rejects(store.append([third]), { code: 'STORE_FAILURE' });
+      await store.close();
+    }
+  });
+
+  it('names the directory the user gave, not the core\'s file system, when a segment cannot be read', async () => {
+    const directory = scratchDirectory();
+    mkdirSync(join(directory, 'segment-0000000000000001.log'));  // a directory where a segment file should be
+    const error = await new FileEventStore({ directory }).readAll().catch((e) => e);
+    assert.equal(error.code, 'STORE_FAILURE');
+    assert.ok(error.message.includes(directory), error.message);
+    assert.doesNotMatch(error.message, /\/atomservices\/files/);
   });
 });
