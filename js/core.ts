@@ -33,7 +33,7 @@ export interface DurableCoreStore extends CoreStore {
   sync(): void;
   compact(): void;
   close(): void;
-  stats(): { events: number; files: number; bytes: number; tornBytesCut: number };
+  stats(): { events: number; files: number; bytes: number; tornBytesCut: number; cacheHits: number; cacheMisses: number; cacheBytes: number };
   corruption(): { file: string; offset: number; reason: string } | undefined;
 }
 

@@ -16,6 +16,13 @@ export interface StorageStats {
   tornBytesCut: number;
   /** Flushes (fsyncs or IndexedDB transactions) since the store was opened: group commit makes them fewer than appends. */
   flushes: number;
+  /** Reads of event bodies from closed segments served by the cache, and those that read a file. */
+  cacheHits: number;
+  cacheMisses: number;
+  /** Bytes the read cache holds. */
+  cacheBytes: number;
+  /** Bytes of the WebAssembly core's memory, which every store of the page or process shares. */
+  memoryBytes: number;
 }
 
 /** Where a store's data stopped being trustworthy, found when it was opened. */
@@ -103,7 +110,7 @@ export abstract class DurableEventStore extends NativeEventStore {
   /** Figures about the store's files (opens the store if needed). */
   async stats(): Promise<StorageStats> {
     const store = (await this.opened()) as DurableCoreStore;
-    return { ...store.stats(), flushes: this.#flushes };
+    return { ...store.stats(), flushes: this.#flushes, memoryBytes: callCore((core) => core.HEAPU8.length) };
   }
 
   /** Where the store is damaged, if it is; it then refuses new events with STORE_CORRUPT. */

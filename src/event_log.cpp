@@ -100,14 +100,32 @@ int64_t EventLog::version(std::string_view type, std::string_view id) const {
   return stream ? static_cast<int64_t>(stream->positions.size()) : 0;
 }
 
-const std::string* EventLog::find(std::string_view event_id) const {
+std::optional<std::string_view> EventLog::find(std::string_view event_id) const {
   std::optional<Uuid128> key = parse_uuid(event_id);  // either case: ids are kept as numbers
-  return key ? find(*key) : nullptr;
+  return key ? find(*key) : std::nullopt;
 }
 
-const std::string* EventLog::find(const Uuid128& key) const {
+std::optional<std::string_view> EventLog::find(const Uuid128& key) const {
   uint64_t position = id_index_.find(key);
-  return position == 0 ? nullptr : &events_[position - 1].json;
+  if (position == 0) return std::nullopt;
+  return body(position);
+}
+
+std::string_view EventLog::body(uint64_t position) const {
+  const Stored& stored = events_[position - 1];
+  return source_ ? source_->read(position, stored.at, stored.length) : std::string_view(bodies_[stored.at]);
+}
+
+void EventLog::add(uint32_t stream, std::string_view json, uint64_t at) {
+  if (!source_) {
+    at = bodies_.size();
+    bodies_.emplace_back(json);
+  }
+  events_.push_back(Stored{at, static_cast<uint32_t>(json.size()), stream});
+}
+
+void EventLog::move_bodies(uint64_t from, uint64_t to, int64_t delta) {
+  for (uint64_t p = from; p < to && p <= events_.size(); ++p) events_[p - 1].at += static_cast<uint64_t>(delta);
 }
 
 // Decides every event of the batch against the log and the batch's own earlier events,
@@ -116,7 +134,7 @@ std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
   std::vector<bool> is_retry(batch.size(), false);
   if (batch.size() == 1) {  // the common case needs no bookkeeping across the batch
     const Event& e = batch[0];
-    if (const std::string* stored = find(e.key)) {
+    if (std::optional<std::string_view> stored = find(e.key)) {
       if (*stored != e.json) duplicate(e, 0);
       is_retry[0] = true;
       return is_retry;
@@ -129,7 +147,7 @@ std::vector<bool> EventLog::prepare(const std::vector<Event>& batch) const {
   std::unordered_map<std::string_view, const Event*> batch_ids;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Event& e = batch[i];
-    if (const std::string* stored = find(e.key)) {
+    if (std::optional<std::string_view> stored = find(e.key)) {
       if (*stored != e.json) duplicate(e, i);
       is_retry[i] = true;
       continue;
@@ -158,7 +176,8 @@ uint32_t EventLog::stream_for(std::string_view type, std::string_view id) {
   return static_cast<uint32_t>(streams_.size() - 1);
 }
 
-AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>& is_retry) {
+AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>& is_retry,
+                              const std::vector<uint64_t>& at) {
   AppendResult result;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (is_retry[i]) continue;
@@ -167,7 +186,12 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
     uint64_t position = events_.size() + 1;
     streams_[stream].positions.push_back(position);
     id_index_.insert(e.key, position);
-    events_.push_back(Stored{std::move(e.json), stream});
+    if (source_) {
+      add(stream, e.json, at[result.appended]);
+    } else {
+      events_.push_back(Stored{bodies_.size(), static_cast<uint32_t>(e.json.size()), stream});
+      bodies_.push_back(std::move(e.json));  // the batch is ours: no copy
+    }
     ++result.appended;
   }
   result.last_position = events_.size();
@@ -180,7 +204,7 @@ AppendResult EventLog::append(std::vector<Event> batch) {
 }
 
 bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
-                       int64_t version, std::string json) {
+                       int64_t version, std::string_view json, uint64_t at) {
   std::optional<Uuid128> key = parse_uuid(event_id);
   if (!key) return false;
   uint32_t stream = stream_for(type, aggregate_id);
@@ -188,7 +212,7 @@ bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std
   uint64_t position = events_.size() + 1;
   if (!id_index_.insert(*key, position)) return false;
   streams_[stream].positions.push_back(position);
-  events_.push_back(Stored{std::move(json), stream});
+  add(stream, json, at);
   return true;
 }
 
@@ -203,7 +227,7 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
   for (int64_t n = 0; low + n <= high && count < options.limit; ++n, ++count) {
     int64_t v = options.backward ? high - n : low + n;
     if (count > 0) out += ',';
-    out += events_[stream->positions[v - 1] - 1].json;
+    out += body(stream->positions[v - 1]);
   }
   out += ']';
   return out;
@@ -215,7 +239,7 @@ std::string EventLog::read_all(const GlobalReadOptions& options) const {
   for (size_t count = 0; position <= events_.size() && count < options.limit; ++position, ++count) {
     if (count > 0) out += ',';
     out += "{\"position\":" + std::to_string(position) + ",\"event\":";
-    out += events_[position - 1].json;
+    out += body(position);
     out += '}';
   }
   out += ']';

@@ -70,6 +70,26 @@ int open_for_append(const std::string& path, bool create_new) {
   return fd;
 }
 
+int open_for_reading(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail("open", path);
+  return fd;
+}
+
+void read_at(int fd, char* into, size_t size, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, into + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("read", path);
+    if (n == 0) {
+      throw Error(ErrorCode::STORE_CORRUPT, "the segment " + path + " is shorter than its records say (" +
+                                                std::to_string(offset + done) + " bytes); was it cut or replaced?");
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
 void write_at(int fd, std::string_view bytes, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < bytes.size()) {

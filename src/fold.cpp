@@ -12,7 +12,7 @@ namespace atomservices {
 int64_t version_at(const EventLog& log, std::string_view type, std::string_view id, std::string_view at, int64_t limit) {
   int64_t last = 0;
   bool open = true;
-  log.visit_stream(type, id, 1, limit, [&](int64_t version, const std::string& json) {
+  log.visit_stream(type, id, 1, limit, [&](int64_t version, std::string_view json) {
     if (open && created_at_of(json) <= at) last = version;  // ISO-8601 UTC strings order as times
     else open = false;
   });
@@ -31,7 +31,7 @@ Folded fold(const EventLog& log, const NativeReducer& reducer, const RehydrateQu
     }
   }
   int64_t every = q.use_snapshots ? reducer.snapshot_every() : 0;
-  log.visit_stream(q.aggregate_type, q.aggregate_id, version + 1, target, [&](int64_t v, const std::string& json) {
+  log.visit_stream(q.aggregate_type, q.aggregate_id, version + 1, target, [&](int64_t v, std::string_view json) {
     reducer.apply(state, json);
     version = v;
     if (every > 0 && v % every == 0) save(v, state.dump());

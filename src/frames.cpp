@@ -98,7 +98,7 @@ std::string header(uint64_t first_position) {
   return frame(payload);
 }
 
-std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip) {
+std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip, std::vector<uint64_t>* body_offsets) {
   std::string payload;
   uint32_t count = 0;
   for (size_t i = 0; i < events.size(); ++i) count += skip[i] ? 0 : 1;
@@ -109,6 +109,7 @@ std::string batch(const std::vector<Event>& events, const std::vector<bool>& ski
     if (skip[i]) continue;
     const Event& e = events[i];
     put_entry(payload, {e.version, e.id, e.aggregate_type, e.aggregate_id, e.json});
+    if (body_offsets) body_offsets->push_back(kFrameHeaderBytes + payload.size() - e.json.size());
   }
   return frame(payload);
 }

@@ -45,7 +45,9 @@ std::string snapshot(const StoredSnapshot& s);
 std::string checkpoint(const StoredCheckpoint& c);
 RecordKind kind_of(std::string_view payload);
 // The batch's events that are not retries, as one frame; empty when there are none.
-std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip);
+// `body_offsets` receives where each stored event's JSON starts in the frame.
+std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip,
+                  std::vector<uint64_t>* body_offsets = nullptr);
 
 enum class Status { Ok, Truncated, BadChecksum, BadPayload };
 

@@ -56,7 +56,8 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 std::shared_ptr<Syncer> posix_syncer() { return std::make_shared<PosixSyncer>(); }
 
 SegmentStore::SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> syncer)
-    : options_(std::move(options)), syncer_(std::move(syncer)) {
+    : options_(std::move(options)), syncer_(std::move(syncer)), cache_(options_.cache_bytes) {
+  log_.read_bodies_from(this);
   while (options_.directory.size() > 1 && options_.directory.back() == '/') options_.directory.pop_back();
   files::make_directories(options_.directory);
   recover();
@@ -65,6 +66,7 @@ SegmentStore::SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> 
 SegmentStore::~SegmentStore() { close(); }
 
 void SegmentStore::close() {
+  forget_readers();
   if (active_fd_ < 0) return;
   try {
     write_pending();  // not synced, so never acknowledged: best effort
@@ -154,7 +156,7 @@ bool SegmentStore::load_segment(const std::string& name, Segment& segment, bool 
       corrupt(offset, frame.status == frames::Status::BadChecksum ? "a record fails its checksum" : "a record's frame is damaged");
       break;
     }
-    if (!restore_record(frame.payload, segment)) {
+    if (!restore_record(frame.payload, bytes.data(), segment)) {
       corrupt(offset, "a record's content is malformed or contradicts the records before it");
       break;
     }
@@ -165,13 +167,14 @@ bool SegmentStore::load_segment(const std::string& name, Segment& segment, bool 
 }
 
 // Applies one record read back from a segment; false when it is malformed or inconsistent.
-bool SegmentStore::restore_record(std::string_view payload, Segment& segment) {
+bool SegmentStore::restore_record(std::string_view payload, const char* file_start, Segment& segment) {
   switch (frames::kind_of(payload)) {
     case frames::RecordKind::Batch: {
       auto events = frames::read_batch(payload);
       if (!events) return false;
       for (const auto& e : *events) {
-        if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, std::string(e.json))) return false;
+        uint64_t at = static_cast<uint64_t>(e.json.data() - file_start);
+        if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, e.json, at)) return false;
         ++segment.events;
       }
       return true;
@@ -250,14 +253,17 @@ void SegmentStore::merge(size_t from) {
   std::string target = path_of(merged.first);
   std::string temporary = target + ".tmp";
   std::string head = frames::header(merged.first);
+  std::vector<int64_t> moves;  // how far each input's bytes move in the merged file
   int fd = files::open_for_append(temporary, true);
   try {
     files::write_at(fd, head, 0, temporary);
     merged.bytes = head.size();
     // Copied file by file in small pieces: a merge needs no memory of the size of its inputs.
     for (size_t i = from; i < closed_.size(); ++i) {
+      uint64_t lands_at = merged.bytes;
       merged.bytes += files::copy_into(fd, merged.bytes, temporary, path_of(closed_[i].first), head.size());
       merged.events += closed_[i].events;
+      moves.push_back(static_cast<int64_t>(lands_at) - static_cast<int64_t>(head.size()));
     }
     syncer_->sync_file(fd);
   } catch (...) {
@@ -266,7 +272,11 @@ void SegmentStore::merge(size_t from) {
     throw;
   }
   files::close(fd);
+  forget_readers();  // the inputs' descriptors name files about to be replaced or removed
   files::rename(temporary, target);
+  for (size_t i = from; i < closed_.size(); ++i) {
+    log_.move_bodies(closed_[i].first, closed_[i].first + closed_[i].events, moves[i - from]);
+  }
   syncer_->sync_directory(options_.directory);
   for (size_t i = from + 1; i < closed_.size(); ++i) files::remove(path_of(closed_[i].first));
   directory_dirty_ = true;
@@ -314,10 +324,13 @@ void SegmentStore::refuse_if_corrupt() const {
 AppendResult SegmentStore::append(std::vector<Event> batch) {
   refuse_if_corrupt();
   std::vector<bool> is_retry = log_.prepare(batch);
-  std::string frame = frames::batch(batch, is_retry);
+  std::vector<uint64_t> at;
+  std::string frame = frames::batch(batch, is_retry, &at);
   if (frame.empty()) return {0, log_.last_position()};
   write_record(frame);
-  AppendResult result = log_.commit(batch, is_retry);
+  uint64_t frame_start = active_.bytes - frame.size();  // after write_record, which may start a new segment
+  for (uint64_t& offset : at) offset += frame_start;
+  AppendResult result = log_.commit(batch, is_retry, at);
   active_.events += result.appended;
   return result;
 }
@@ -340,7 +353,68 @@ StorageStats SegmentStore::stats() const {
   for (const Segment& s : closed_) stats.bytes += s.bytes;
   if (active_fd_ >= 0) stats.bytes += active_.bytes;
   stats.torn_bytes_cut = torn_bytes_cut_;
+  stats.cache_hits = cache_.hits();
+  stats.cache_misses = cache_.misses();
+  stats.cache_bytes = cache_.bytes();
   return stats;
+}
+
+// Bodies of the active segment are read as they are (it still grows, so nothing of it is
+// cached), from memory while not yet written; closed segments go through the cache.
+std::string_view SegmentStore::read(uint64_t position, uint64_t at, uint32_t length) const {
+  if (active_fd_ >= 0 && position >= active_.first) {
+    uint64_t written = active_.bytes - pending_.size();
+    if (at >= written) return std::string_view(pending_).substr(at - written, length);
+    scratch_.resize(length);
+    files::read_at(active_fd_, scratch_.data(), length, at, path_of(active_.first));
+    return scratch_;
+  }
+  auto after = std::upper_bound(closed_.begin(), closed_.end(), position,
+                                [](uint64_t p, const Segment& s) { return p < s.first; });
+  if (after == closed_.begin()) throw Error(ErrorCode::INTERNAL, "no segment holds position " + std::to_string(position));
+  return read_closed(*std::prev(after), at, length);
+}
+
+std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, uint32_t length) const {
+  constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+  auto block = [&](uint64_t index) -> const std::string& {
+    return cache_.get(segment.first, index, [&] {
+      uint64_t start = index * kBlock;
+      std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
+      files::read_at(reader_for(segment.first), bytes.data(), bytes.size(), start, path_of(segment.first));
+      return bytes;
+    });
+  };
+  uint64_t first = at / kBlock, last = (at + length - (length > 0 ? 1 : 0)) / kBlock;
+  if (first == last) return std::string_view(block(first)).substr(at - first * kBlock, length);
+  scratch_.clear();
+  for (uint64_t index = first; index <= last; ++index) {
+    std::string_view piece = block(index);
+    uint64_t from = index == first ? at - first * kBlock : 0;
+    uint64_t to = index == last ? at + length - last * kBlock : piece.size();
+    scratch_.append(piece.substr(from, to - from));
+  }
+  return scratch_;
+}
+
+int SegmentStore::reader_for(uint64_t first) const {
+  auto found = readers_.find(first);
+  if (found != readers_.end()) return found->second;
+  int fd = files::open_for_reading(path_of(first));
+  readers_.emplace(first, fd);
+  return fd;
+}
+
+void SegmentStore::forget_readers() {
+  for (auto& [first, fd] : readers_) files::close(fd);
+  readers_.clear();
+  cache_.clear();
+}
+
+void BlockCache::clear() {
+  order_.clear();
+  where_.clear();
+  bytes_ = 0;
 }
 
 }  // namespace atomservices

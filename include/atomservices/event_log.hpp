@@ -32,19 +32,36 @@ struct GlobalReadOptions {
   size_t limit = std::numeric_limits<size_t>::max();
 };
 
+// Where a log's event bodies live when not in its own memory: a durable store reads them
+// back from its segment files, so memory does not grow with the events' size.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The body of the event at `position`, `length` bytes stored at `at` (a place the source
+  // chose when the event was appended or restored). Valid until the next call.
+  virtual std::string_view read(uint64_t position, uint64_t at, uint32_t length) const = 0;
+};
+
 class EventLog {
  public:
+  // From now on bodies are read from `source` (which outlives the log), not kept here.
+  void read_bodies_from(const BodySource* source) { source_ = source; }
   // Stores the batch, or nothing of it: throws CONCURRENCY_CONFLICT or DUPLICATE_EVENT_ID.
   AppendResult append(std::vector<Event> batch);
   // The two halves of append, for stores that write the batch somewhere in between.
   // prepare() decides without changing anything and returns which events are retries of
   // stored ones; commit() then stores the others.
   std::vector<bool> prepare(const std::vector<Event>& batch) const;
-  AppendResult commit(std::vector<Event>& batch, const std::vector<bool>& is_retry);
-  // Adds an event read back from storage. Returns false when its version does not follow
-  // its stream's (the stored data is inconsistent).
+  // With a body source, `at` says where each newly stored event's body is (retries skipped).
+  AppendResult commit(std::vector<Event>& batch, const std::vector<bool>& is_retry,
+                      const std::vector<uint64_t>& at = {});
+  // Adds an event read back from storage, its body at `at` in the body source (or copied,
+  // without one). Returns false when its version does not follow its stream's (the stored
+  // data is inconsistent).
   bool restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
-               int64_t version, std::string json);
+               int64_t version, std::string_view json, uint64_t at = 0);
+  // The bodies of the events at positions [from, to) moved by `delta` in the body source.
+  void move_bodies(uint64_t from, uint64_t to, int64_t delta);
 
   // JSON array of the stream's events in version order (reversed when backward).
   std::string read_stream(std::string_view type, std::string_view id,
@@ -53,10 +70,11 @@ class EventLog {
   std::string read_all(const GlobalReadOptions& options) const;
   // The aggregate's current version, 0 when it has no events.
   int64_t version(std::string_view type, std::string_view id) const;
-  // The event's canonical JSON, or nullptr.
-  const std::string* find(std::string_view event_id) const;
+  // The event's canonical JSON (valid until the next read), or nothing.
+  std::optional<std::string_view> find(std::string_view event_id) const;
   uint64_t last_position() const { return events_.size(); }
-  // Calls visit(version, json) for the stream's events from..to, in version order.
+  // Calls visit(version, json) for the stream's events from..to, in version order (json is
+  // valid during the call).
   template <class Visit>
   void visit_stream(std::string_view type, std::string_view id, int64_t from, int64_t to, Visit&& visit) const;
 
@@ -72,7 +90,8 @@ class EventLog {
 
  private:
   struct Stored {
-    std::string json;
+    uint64_t at;  // in the body source, or the index in bodies_
+    uint32_t length;
     uint32_t stream;
   };
   struct Stream {
@@ -98,7 +117,9 @@ class EventLog {
     size_t size_ = 0;
     uint64_t seed_ = 0;
   };
-  const std::string* find(const Uuid128& key) const;
+  std::optional<std::string_view> find(const Uuid128& key) const;
+  std::string_view body(uint64_t position) const;
+  void add(uint32_t stream, std::string_view json, uint64_t at);
 
   static std::string stream_key(std::string_view type, std::string_view id);
   // The same key in a reused buffer, for lookups.
@@ -107,6 +128,8 @@ class EventLog {
   uint32_t stream_for(std::string_view type, std::string_view id);
 
   std::vector<Stored> events_;  // events_[p - 1] is at global position p
+  const BodySource* source_ = nullptr;
+  std::vector<std::string> bodies_;  // without a source
   std::vector<Stream> streams_;
   std::unordered_map<std::string, uint32_t> stream_index_;
   IdIndex id_index_;
@@ -119,7 +142,7 @@ void EventLog::visit_stream(std::string_view type, std::string_view id, int64_t 
   const Stream* stream = find_stream(type, id);
   if (!stream) return;
   int64_t last = std::min<int64_t>(to, static_cast<int64_t>(stream->positions.size()));
-  for (int64_t v = from < 1 ? 1 : from; v <= last; ++v) visit(v, events_[stream->positions[v - 1] - 1].json);
+  for (int64_t v = from < 1 ? 1 : from; v <= last; ++v) visit(v, body(stream->positions[v - 1]));
 }
 
 }  // namespace atomservices

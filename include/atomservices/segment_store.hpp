@@ -6,6 +6,8 @@
 // frames, cuts a torn tail, and rebuilds the in-memory indexes from the frames' own fields,
 // without parsing any event's JSON.
 #include <cstdint>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +36,9 @@ struct SegmentStoreOptions {
   // Merge closed segments as soon as a segment is closed. Off when the caller saves the
   // directory elsewhere after each sync (IndexedDB): it calls compact() just before saving.
   bool auto_merge = true;
+  // Event bodies are read back from the segment files when asked; this many bytes of what
+  // was read stay cached.
+  size_t cache_bytes = 16 << 20;
 };
 
 // Where stored data stopped being trustworthy.
@@ -47,9 +52,54 @@ struct StorageStats {
   size_t files = 0;
   uint64_t bytes = 0;
   uint64_t torn_bytes_cut = 0;  // bytes of a torn tail cut when the store was opened
+  uint64_t cache_hits = 0;      // reads of event bodies served from the cache
+  uint64_t cache_misses = 0;    // ... and those that read a file
+  uint64_t cache_bytes = 0;     // bytes the cache holds now
 };
 
-class SegmentStore {
+// Fixed-size pieces of closed (immutable) segment files, least recently used out first.
+class BlockCache {
+ public:
+  static constexpr size_t kBlockBytes = 64 << 10;
+  explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes / kBlockBytes + 1) {}
+  // The block, read by `load` when it is not cached.
+  template <class Load>
+  const std::string& get(uint64_t file, uint64_t block, Load&& load);
+  void clear();
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  using Key = std::pair<uint64_t, uint64_t>;
+  std::list<std::pair<Key, std::string>> order_;  // most recent first
+  std::map<Key, std::list<std::pair<Key, std::string>>::iterator> where_;
+  size_t capacity_;
+  uint64_t hits_ = 0, misses_ = 0, bytes_ = 0;
+};
+
+template <class Load>
+const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
+  Key key{file, block};
+  auto found = where_.find(key);
+  if (found != where_.end()) {
+    ++hits_;
+    order_.splice(order_.begin(), order_, found->second);
+    return found->second->second;
+  }
+  ++misses_;
+  if (where_.size() >= capacity_) {
+    bytes_ -= order_.back().second.size();
+    where_.erase(order_.back().first);
+    order_.pop_back();
+  }
+  order_.emplace_front(key, load());
+  bytes_ += order_.front().second.size();
+  where_[key] = order_.begin();
+  return order_.front().second;
+}
+
+class SegmentStore : private BodySource {
  public:
   // Opens (creating when missing) the store in options.directory and recovers it. A corrupt
   // record does not fail the open: the events before it are loaded, corruption() says where,
@@ -83,10 +133,14 @@ class SegmentStore {
     uint64_t bytes = 0;
   };
 
+  std::string_view read(uint64_t position, uint64_t at, uint32_t length) const override;
+  std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
+  int reader_for(uint64_t first) const;
+  void forget_readers();
   std::string path_of(uint64_t first) const;
   void recover();
   bool load_segment(const std::string& name, Segment& segment, bool is_last);
-  bool restore_record(std::string_view payload, Segment& segment);
+  bool restore_record(std::string_view payload, const char* file_start, Segment& segment);
   void open_active(const Segment& segment);
   void write_record(const std::string& frame);
   void write_pending();
@@ -108,6 +162,11 @@ class SegmentStore {
   bool directory_dirty_ = false;
   uint64_t torn_bytes_cut_ = 0;
   std::optional<Corruption> corruption_;
+  // For reading bodies back: descriptors of closed segments, the cache, and a scratch
+  // buffer for reads the cache does not hold.
+  mutable std::map<uint64_t, int> readers_;
+  mutable BlockCache cache_;
+  mutable std::string scratch_;
 };
 
 }  // namespace atomservices

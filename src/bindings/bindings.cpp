@@ -106,8 +106,10 @@ class Store : public Backend {
     });
   }
   val get_event(const std::string& id) const {
-    const std::string* json = this->log().find(id);
-    return json ? val(*json) : val::undefined();
+    return guard([&] {
+      std::optional<std::string_view> json = this->log().find(id);
+      return json ? val(std::string(*json)) : val::undefined();
+    });
   }
   // {"state":..,"version":N}, folded by a native reducer, saving snapshots on the way.
   val rehydrate(const std::string& definition, const std::string& query) {
@@ -201,6 +203,9 @@ class DurableBackend {
     out.set("files", static_cast<double>(s.files));
     out.set("bytes", static_cast<double>(s.bytes));
     out.set("tornBytesCut", static_cast<double>(s.torn_bytes_cut));
+    out.set("cacheHits", static_cast<double>(s.cache_hits));
+    out.set("cacheMisses", static_cast<double>(s.cache_misses));
+    out.set("cacheBytes", static_cast<double>(s.cache_bytes));
     out.set("events", static_cast<double>(store_->log().last_position()));
     return out;
   }

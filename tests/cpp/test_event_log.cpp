@@ -113,11 +113,11 @@ TEST_CASE("lookup by id, any case") {
   EventLog log;
   std::string id = new_uuid_v4();
   append(log, test::event_json(id, 1));
-  REQUIRE(log.find(id) != nullptr);
+  REQUIRE(log.find(id).has_value());
   std::string upper = id;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   CHECK(log.find(upper) == log.find(id));
-  CHECK(log.find(new_uuid_v4()) == nullptr);
+  CHECK_FALSE(log.find(new_uuid_v4()).has_value());
 }
 
 TEST_CASE("read arguments are validated") {
@@ -146,14 +146,15 @@ TEST_CASE("finds every one of many events by id, in either case, and no other") 
     append(log, events);
   }
   for (size_t i = 0; i < ids.size(); i += 997) {
-    const std::string* json = log.find(ids[i]);
-    REQUIRE(json);
-    CHECK_THAT(*json, Catch::Contains(ids[i]));
+    std::optional<std::string_view> found = log.find(ids[i]);
+    REQUIRE(found);
+    std::string json(*found);
+    CHECK_THAT(json, Catch::Contains(ids[i]));
     std::string upper = ids[i];
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    CHECK(log.find(upper) == json);
+    CHECK(log.find(upper) == std::optional<std::string_view>(json));
   }
-  CHECK(log.find(new_uuid_v4()) == nullptr);
-  CHECK(log.find("not-a-uuid") == nullptr);
+  CHECK_FALSE(log.find(new_uuid_v4()).has_value());
+  CHECK_FALSE(log.find("not-a-uuid").has_value());
   CHECK(log.last_position() == 20000);
 }
