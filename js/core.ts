@@ -29,11 +29,14 @@ export interface Syncer {
 
 /** A segment store inside the core, over a directory of the core's file system. */
 export interface DurableCoreStore extends CoreStore {
-  open(directory: string, segmentBytes: number, maxMergedBytes: number, autoMerge: boolean, syncer: Syncer): void;
+  open(directory: string, sizes: { segmentBytes: number; maxMergedBytes: number; cacheBytes: number }, autoMerge: boolean, syncer: Syncer): void;
+  /** Checks closed segment n whole (checksums, and its index against it); returns its events. */
+  verifySegment(n: number): number;
+  closedSegments(): number;
   sync(): void;
   compact(): void;
   close(): void;
-  stats(): { events: number; files: number; bytes: number; tornBytesCut: number; cacheHits: number; cacheMisses: number; cacheBytes: number };
+  stats(): { events: number; files: number; bytes: number; tornBytesCut: number; cacheHits: number; cacheMisses: number; cacheBytes: number; indexFiles: number; indexMemory: number };
   corruption(): { file: string; offset: number; reason: string } | undefined;
 }
 

@@ -2,6 +2,7 @@
 // directory, and group commit of its flushes.
 import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from './core.js';
 import { callCore } from './core.js';
+import { invalidArgument } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { NativeEventStore } from './native-store.js';
 
@@ -21,8 +22,28 @@ export interface StorageStats {
   cacheMisses: number;
   /** Bytes the read cache holds. */
   cacheBytes: number;
+  /** Index files of closed segments, and the bytes of their summaries held in memory. */
+  indexFiles: number;
+  indexMemory: number;
   /** Bytes of the WebAssembly core's memory, which every store of the page or process shares. */
   memoryBytes: number;
+}
+
+/** What verify() found: every closed segment read whole and checked against its index. */
+export interface VerifyReport {
+  segments: number;
+  events: number;
+}
+
+export interface VerifyOptions {
+  /** Called after each segment. */
+  onProgress?: (progress: { segment: number; segments: number; events: number }) => void;
+}
+
+/** Options every durable store takes. */
+export interface DurableStoreOptions {
+  /** Bytes of segment and index pieces kept in memory for reads (default 16 MiB). */
+  cacheBytes?: number;
 }
 
 /** Where a store's data stopped being trustworthy, found when it was opened. */
@@ -51,15 +72,24 @@ function replacePath(message: string, path: string, shown: string): string {
   return message.replace(new RegExp(`${escaped}(?![^/\\s:;,)])`, 'g'), shown);
 }
 
+const DEFAULT_CACHE_BYTES = 16 << 20;
+const MAX_CACHE_BYTES = 1 << 30;
+
 export abstract class DurableEventStore extends NativeEventStore {
   #store: DurableCoreStore | undefined;
   #paths: { path: string; shownPath?: string } | undefined;
   #flushes = 0;
   readonly #commits: GroupCommit;
+  readonly #cacheBytes: number;
 
   /** How many flushes may be in flight at once, and the group that starts one early (see GroupCommit). */
-  constructor(flushDepth = 1, maxGroup = Infinity) {
+  constructor(options: DurableStoreOptions, flushDepth = 1, maxGroup = Infinity) {
     super();
+    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0 || cacheBytes > MAX_CACHE_BYTES) {
+      throw invalidArgument('options.cacheBytes', `must be a whole number of bytes from 0 to ${MAX_CACHE_BYTES}`);
+    }
+    this.#cacheBytes = cacheBytes;
     this.#commits = new GroupCommit(async () => {
       try {
         this.#flushes++;
@@ -82,7 +112,7 @@ export abstract class DurableEventStore extends NativeEventStore {
     this.#paths = { path, shownPath };
     const store = new core.DurableStore();
     try {
-      callCore(() => store.open(path, segmentBytes, maxMergedBytes, autoMerge, syncer));
+      callCore(() => store.open(path, { segmentBytes, maxMergedBytes, cacheBytes: this.#cacheBytes }, autoMerge, syncer));
     } catch (error) {
       store.delete();
       await this.unmount();
@@ -111,6 +141,23 @@ export abstract class DurableEventStore extends NativeEventStore {
   async stats(): Promise<StorageStats> {
     const store = (await this.opened()) as DurableCoreStore;
     return { ...store.stats(), flushes: this.#flushes, memoryBytes: callCore((core) => core.HEAPU8.length) };
+  }
+
+  /**
+   * Reads every closed segment whole and checks it against its checksums and its index (the
+   * open checks only the newest segment; older ones are checked as their events are read).
+   * Damage rejects with STORE_CORRUPT and is then reported by corruption().
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const store = (await this.opened()) as DurableCoreStore;
+    const segments = store.closedSegments();
+    let events = 0;
+    for (let n = 0; n < segments; n++) {
+      events += callCore(() => store.verifySegment(n));
+      options.onProgress?.({ segment: n + 1, segments, events });
+      await new Promise((resolve) => setTimeout(resolve, 0));  // let other work in between segments
+    }
+    return { segments, events };
   }
 
   /** Where the store is damaged, if it is; it then refuses new events with STORE_CORRUPT. */

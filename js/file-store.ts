@@ -7,10 +7,10 @@ import { resolve } from 'node:path';
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore } from './core.js';
 import { lockDirectory, type DirectoryLock } from './directory-lock.js';
-import { DurableEventStore, type Mounted } from './durable-store.js';
+import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 
-export interface FileEventStoreOptions {
+export interface FileEventStoreOptions extends DurableStoreOptions {
   /** The directory holding the store's files; created when missing. */
   directory: string;
 }
@@ -82,7 +82,7 @@ export class FileEventStore extends DurableEventStore {
   #identity: string | undefined;
 
   constructor(options: FileEventStoreOptions) {
-    super(FLUSH_DEPTH, MAX_GROUP);
+    super(typeof options === 'object' && options !== null ? options : {}, FLUSH_DEPTH, MAX_GROUP);
     if (typeof options !== 'object' || options === null || typeof options.directory !== 'string' || options.directory === '') {
       throw invalidArgument('options.directory', 'must be a non-empty string naming a directory');
     }

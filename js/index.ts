@@ -13,7 +13,7 @@ export type { RehydrateOptions } from './rehydration.js';
 export { given, ExpectationError } from './testing.js';
 export type { Folded, Projected } from './testing.js';
 export type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
-export type { StorageStats, StoreCorruption } from './durable-store.js';
+export type { DurableStoreOptions, StorageStats, StoreCorruption, VerifyOptions, VerifyReport } from './durable-store.js';
 export { AtomServicesError, ERROR_CODES } from './errors.js';
 export type { AtomServicesErrorDetails, ErrorCode, HandlerFailure } from './errors.js';
 export type {

@@ -5,10 +5,10 @@
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore, checkName } from './core.js';
 import { clear, IdbFiles } from './idb-files.js';
-import { DurableEventStore, type Mounted } from './durable-store.js';
+import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 
-export interface IndexedDBEventStoreOptions {
+export interface IndexedDBEventStoreOptions extends DurableStoreOptions {
   /** Names the store: its IndexedDB database and its lock. Default "atomservices". */
   name?: string;
   /**
@@ -46,8 +46,8 @@ export class IndexedDBEventStore extends DurableEventStore {
   #unlock: (() => void) | undefined;
 
   constructor(options: IndexedDBEventStoreOptions = {}) {
-    super();
-    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, durability? }');
+    super(typeof options === 'object' && options !== null ? options : {});
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, durability?, cacheBytes? }');
     const { name = 'atomservices', wait = true, durability = 'strict' } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
     checkName('options.name', name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "atomservices/crc32c.hpp"
 #include "atomservices/errors.hpp"
 #include "atomservices/json.hpp"
 
@@ -96,8 +97,31 @@ const EventLog::Stream* EventLog::find_stream(std::string_view type, std::string
 }
 
 int64_t EventLog::version(std::string_view type, std::string_view id) const {
+  if (const Stream* stream = find_stream(type, id)) return stream->version();
+  return source_ ? source_->sealed_version(lookup_key(type, id)) : 0;
+}
+
+std::vector<uint64_t> EventLog::positions(std::string_view type, std::string_view id, int64_t from, int64_t to) const {
+  std::vector<uint64_t> out;
   const Stream* stream = find_stream(type, id);
-  return stream ? static_cast<int64_t>(stream->positions.size()) : 0;
+  int64_t sealed_until = stream ? stream->first_version - 1 : std::numeric_limits<int64_t>::max();
+  if (source_ && from <= sealed_until && from <= to) {
+    source_->sealed_positions(stream_key(type, id), from, std::min(to, sealed_until), out);
+  }
+  if (!stream) return out;
+  for (int64_t v = std::max(from, stream->first_version); v <= std::min(to, stream->version()); ++v) {
+    out.push_back(stream->positions[static_cast<size_t>(v - stream->first_version)]);
+  }
+  return out;
+}
+
+void EventLog::seal_through(uint64_t position) {
+  events_.clear();
+  bodies_.clear();
+  streams_.clear();
+  stream_index_.clear();
+  id_index_ = IdIndex();
+  base_ = position;
 }
 
 std::optional<std::string_view> EventLog::find(std::string_view event_id) const {
@@ -107,12 +131,14 @@ std::optional<std::string_view> EventLog::find(std::string_view event_id) const 
 
 std::optional<std::string_view> EventLog::find(const Uuid128& key) const {
   uint64_t position = id_index_.find(key);
+  if (position == 0 && source_ && base_ > 0) position = source_->sealed_find(key);
   if (position == 0) return std::nullopt;
   return body(position);
 }
 
 std::string_view EventLog::body(uint64_t position) const {
-  const Stored& stored = events_[position - 1];
+  if (position <= base_) return source_->sealed_body(position);
+  const Stored& stored = events_[position - base_ - 1];
   return source_ ? source_->read(position, stored.at, stored.length) : std::string_view(bodies_[stored.at]);
 }
 
@@ -124,9 +150,7 @@ void EventLog::add(uint32_t stream, std::string_view json, uint64_t at) {
   events_.push_back(Stored{at, static_cast<uint32_t>(json.size()), stream});
 }
 
-void EventLog::move_bodies(uint64_t from, uint64_t to, int64_t delta) {
-  for (uint64_t p = from; p < to && p <= events_.size(); ++p) events_[p - 1].at += static_cast<uint64_t>(delta);
-}
+
 
 // Decides every event of the batch against the log and the batch's own earlier events,
 // before anything is written.
@@ -173,6 +197,7 @@ uint32_t EventLog::stream_for(std::string_view type, std::string_view id) {
   if (found != stream_index_.end()) return found->second;
   stream_index_.emplace(stream_key(type, id), static_cast<uint32_t>(streams_.size()));
   streams_.emplace_back();
+  if (source_ && base_ > 0) streams_.back().first_version = source_->sealed_version(lookup_key(type, id)) + 1;
   return static_cast<uint32_t>(streams_.size() - 1);
 }
 
@@ -183,7 +208,7 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
     if (is_retry[i]) continue;
     Event& e = batch[i];
     uint32_t stream = stream_for(e.aggregate_type, e.aggregate_id);
-    uint64_t position = events_.size() + 1;
+    uint64_t position = last_position() + 1;
     streams_[stream].positions.push_back(position);
     id_index_.insert(e.key, position);
     if (source_) {
@@ -194,7 +219,7 @@ AppendResult EventLog::commit(std::vector<Event>& batch, const std::vector<bool>
     }
     ++result.appended;
   }
-  result.last_position = events_.size();
+  result.last_position = last_position();
   return result;
 }
 
@@ -208,8 +233,8 @@ bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std
   std::optional<Uuid128> key = parse_uuid(event_id);
   if (!key) return false;
   uint32_t stream = stream_for(type, aggregate_id);
-  if (static_cast<int64_t>(streams_[stream].positions.size()) + 1 != version) return false;
-  uint64_t position = events_.size() + 1;
+  if (streams_[stream].version() + 1 != version) return false;
+  uint64_t position = last_position() + 1;
   if (!id_index_.insert(*key, position)) return false;
   streams_[stream].positions.push_back(position);
   add(stream, json, at);
@@ -219,15 +244,12 @@ bool EventLog::restore(std::string_view type, std::string_view aggregate_id, std
 std::string EventLog::read_stream(std::string_view type, std::string_view id,
                                   const StreamReadOptions& options) const {
   std::string out = "[";
-  const Stream* stream = find_stream(type, id);
-  int64_t current = stream ? static_cast<int64_t>(stream->positions.size()) : 0;
   int64_t low = std::max<int64_t>(options.from_version, 1);
-  int64_t high = std::min(options.to_version, current);
-  size_t count = 0;
-  for (int64_t n = 0; low + n <= high && count < options.limit; ++n, ++count) {
-    int64_t v = options.backward ? high - n : low + n;
-    if (count > 0) out += ',';
-    out += body(stream->positions[v - 1]);
+  std::vector<uint64_t> found = positions(type, id, low, options.to_version);
+  size_t count = std::min(options.limit, found.size());
+  for (size_t n = 0; n < count; ++n) {
+    if (n > 0) out += ',';
+    out += body(options.backward ? found[found.size() - 1 - n] : found[n]);
   }
   out += ']';
   return out;
@@ -236,7 +258,7 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
 std::string EventLog::read_all(const GlobalReadOptions& options) const {
   std::string out = "[";
   uint64_t position = std::max<uint64_t>(options.from_position, 1);
-  for (size_t count = 0; position <= events_.size() && count < options.limit; ++position, ++count) {
+  for (size_t count = 0; position <= last_position() && count < options.limit; ++position, ++count) {
     if (count > 0) out += ',';
     out += "{\"position\":" + std::to_string(position) + ",\"event\":";
     out += body(position);
@@ -252,19 +274,41 @@ namespace atomservices {
 
 void EventLog::put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
                             std::string state_json) {
-  snapshots_[key + '\0' + stream_key(type, id)][version] = std::move(state_json);
+  snapshots_[key + '\0' + stream_key(type, id)][version] = SavedSnapshot{std::move(state_json)};
 }
 
-std::optional<std::pair<int64_t, const std::string*>> EventLog::find_snapshot(const std::string& key,
-                                                                               std::string_view type,
-                                                                               std::string_view id,
-                                                                               int64_t max_version) const {
+void EventLog::put_snapshot_at(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                               uint64_t segment, uint64_t at, uint32_t length, uint32_t crc) {
+  snapshots_[key + '\0' + stream_key(type, id)][version] = SavedSnapshot{{}, segment, at, length, crc};
+}
+
+void EventLog::move_snapshots(uint64_t from, uint64_t to, int64_t delta) {
+  for (auto& [stream, versions] : snapshots_) {
+    for (auto& [version, saved] : versions) {
+      if (saved.length == 0 || saved.segment != from) continue;
+      saved.segment = to;
+      saved.at += static_cast<uint64_t>(delta);
+    }
+  }
+}
+
+std::optional<std::pair<int64_t, std::string_view>> EventLog::find_snapshot(const std::string& key,
+                                                                            std::string_view type,
+                                                                            std::string_view id,
+                                                                            int64_t max_version) const {
   auto it = snapshots_.find(key + '\0' + stream_key(type, id));
   if (it == snapshots_.end()) return std::nullopt;
   auto at = it->second.upper_bound(max_version);
   if (at == it->second.begin()) return std::nullopt;
   --at;
-  return std::make_pair(at->first, &at->second);
+  const SavedSnapshot& saved = at->second;
+  if (saved.length == 0 || !source_) return std::make_pair(at->first, std::string_view(saved.state));
+  std::string_view state = source_->read(saved.segment, saved.at, saved.length);
+  if (crc32c(state.data(), state.size()) != saved.crc) {
+    throw Error(ErrorCode::STORE_CORRUPT, "a saved snapshot of " + std::string(type) + " '" + std::string(id) +
+                                              "' fails its checksum; rehydrate with snapshots: false, or restore the store from a backup");
+  }
+  return std::make_pair(at->first, state);
 }
 
 std::optional<uint64_t> EventLog::checkpoint(const std::string& name) const {

@@ -76,6 +76,12 @@ int open_for_reading(const std::string& path) {
   return fd;
 }
 
+uint64_t size_of(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) fail("read the size of", path);
+  return static_cast<uint64_t>(info.st_size);
+}
+
 void read_at(int fd, char* into, size_t size, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < size) {

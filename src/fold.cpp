@@ -27,7 +27,7 @@ Folded fold(const EventLog& log, const NativeReducer& reducer, const RehydrateQu
   if (q.use_snapshots) {
     if (auto snapshot = log.find_snapshot(reducer.identity(), q.aggregate_type, q.aggregate_id, target)) {
       version = snapshot->first;
-      state = State::parse(*snapshot->second);
+      state = State::parse(snapshot->second);
     }
   }
   int64_t every = q.use_snapshots ? reducer.snapshot_every() : 0;

@@ -11,12 +11,9 @@ constexpr std::string_view kMagic = "ATOMSEG1";
 constexpr uint32_t kMarker = 0x4D52FA7E;
 enum Kind : uint8_t { kHeader = 0, kBatch = 1, kSnapshot = 2, kCheckpoint = 3 };
 
-template <class T>
-void put(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xFF);
-}
+}  // namespace
 
-std::string frame(const std::string& payload) {
+std::string wrap(const std::string& payload) {
   std::string out;
   out.reserve(payload.size() + kFrameHeaderBytes);
   put<uint32_t>(out, kMarker);
@@ -25,37 +22,7 @@ std::string frame(const std::string& payload) {
   return out + payload;
 }
 
-// Reads little-endian fields with bounds checks; any overrun marks the reader failed.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-  template <class T>
-  T get() {
-    if (!ok_ || bytes_.size() - pos_ < sizeof(T)) return fail<T>();
-    uint64_t value = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) value |= uint64_t(static_cast<uint8_t>(bytes_[pos_ + i])) << (8 * i);
-    pos_ += sizeof(T);
-    return static_cast<T>(value);
-  }
-  std::string_view take(size_t n) {
-    if (!ok_ || bytes_.size() - pos_ < n) return fail<std::string_view>();
-    std::string_view out = bytes_.substr(pos_, n);
-    pos_ += n;
-    return out;
-  }
-  bool done() const { return ok_ && pos_ == bytes_.size(); }
-  bool ok() const { return ok_; }
-
- private:
-  template <class T>
-  T fail() {
-    ok_ = false;
-    return T{};
-  }
-  std::string_view bytes_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
+namespace {
 
 // Events and snapshots share one layout: a version, a name (the event's id or the
 // snapshot's key), the aggregate, and a JSON body.
@@ -95,7 +62,7 @@ std::string header(uint64_t first_position) {
   put<uint8_t>(payload, kHeader);
   payload += kMagic;
   put<uint64_t>(payload, first_position);
-  return frame(payload);
+  return wrap(payload);
 }
 
 std::string batch(const std::vector<Event>& events, const std::vector<bool>& skip, std::vector<uint64_t>* body_offsets) {
@@ -111,14 +78,15 @@ std::string batch(const std::vector<Event>& events, const std::vector<bool>& ski
     put_entry(payload, {e.version, e.id, e.aggregate_type, e.aggregate_id, e.json});
     if (body_offsets) body_offsets->push_back(kFrameHeaderBytes + payload.size() - e.json.size());
   }
-  return frame(payload);
+  return wrap(payload);
 }
 
-std::string snapshot(const StoredSnapshot& s) {
+std::string snapshot(const StoredSnapshot& s, uint64_t* state_offset) {
   std::string payload;
   put<uint8_t>(payload, kSnapshot);
   put_entry(payload, {s.version, s.key, s.aggregate_type, s.aggregate_id, s.state});
-  return frame(payload);
+  if (state_offset) *state_offset = kFrameHeaderBytes + payload.size() - s.state.size();
+  return wrap(payload);
 }
 
 std::string checkpoint(const StoredCheckpoint& c) {
@@ -127,7 +95,7 @@ std::string checkpoint(const StoredCheckpoint& c) {
   put<uint64_t>(payload, c.position);
   put<uint16_t>(payload, static_cast<uint16_t>(c.name.size()));
   payload.append(c.name);
-  return frame(payload);
+  return wrap(payload);
 }
 
 RecordKind kind_of(std::string_view payload) {

@@ -40,8 +40,51 @@ struct StoredCheckpoint {
 
 enum class RecordKind { Header, Batch, Snapshot, Checkpoint, Unknown };
 
+// Little-endian fields, as every file of the store writes them.
+template <class T>
+inline void put(std::string& out, T value) {
+  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xFF);
+}
+
+// Reads little-endian fields with bounds checks; any overrun marks the reader failed.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  template <class T>
+  T get() {
+    if (!ok_ || bytes_.size() - pos_ < sizeof(T)) return fail<T>();
+    uint64_t value = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) value |= uint64_t(static_cast<uint8_t>(bytes_[pos_ + i])) << (8 * i);
+    pos_ += sizeof(T);
+    return static_cast<T>(value);
+  }
+  std::string_view take(size_t n) {
+    if (!ok_ || bytes_.size() - pos_ < n) return fail<std::string_view>();
+    std::string_view out = bytes_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  bool done() const { return ok_ && pos_ == bytes_.size(); }
+  bool ok() const { return ok_; }
+
+ private:
+  template <class T>
+  T fail() {
+    ok_ = false;
+    return T{};
+  }
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+// The payload framed: marker, length, checksum.
+std::string wrap(const std::string& payload);
+
+
 std::string header(uint64_t first_position);
-std::string snapshot(const StoredSnapshot& s);
+// `state_offset` receives where the state's JSON starts in the frame.
+std::string snapshot(const StoredSnapshot& s, uint64_t* state_offset = nullptr);
 std::string checkpoint(const StoredCheckpoint& c);
 RecordKind kind_of(std::string_view payload);
 // The batch's events that are not retries, as one frame; empty when there are none.

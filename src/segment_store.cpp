@@ -6,16 +6,21 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <unordered_map>
 
+#include "atomservices/crc32c.hpp"
 #include "atomservices/errors.hpp"
+#include "atomservices/ids.hpp"
 #include "files.hpp"
 #include "frames.hpp"
+#include "segment_index.hpp"
 
 namespace atomservices {
 namespace {
 
 constexpr std::string_view kPrefix = "segment-";
 constexpr std::string_view kSuffix = ".log";
+constexpr std::string_view kIndexSuffix = ".idx";
 
 class PosixSyncer : public Syncer {
  public:
@@ -82,98 +87,154 @@ std::string SegmentStore::path_of(uint64_t first) const {
   return options_.directory + "/" + name;
 }
 
+std::string SegmentStore::index_path_of(uint64_t first) const {
+  std::string path = path_of(first);
+  return path.replace(path.size() - kSuffix.size(), kSuffix.size(), kIndexSuffix);
+}
+
 size_t SegmentStore::tier(uint64_t bytes) const {
   size_t t = 0;
   for (uint64_t limit = options_.segment_bytes * options_.merge_fanout; bytes >= limit; limit *= options_.merge_fanout) ++t;
   return t;
 }
 
+// Closed segments come back through their index files (rebuilt from the segment when
+// missing or damaged); only the last segment without one, the active segment, is scanned.
 void SegmentStore::recover() {
   std::vector<std::pair<uint64_t, std::string>> found;
   for (const std::string& name : files::list(options_.directory)) {
-    if (ends_with(name, ".tmp")) files::remove(options_.directory + "/" + name);  // an unfinished merge
+    if (ends_with(name, ".tmp")) files::remove(options_.directory + "/" + name);  // an unfinished merge or index
     if (auto first = first_position_of(name)) found.emplace_back(*first, name);
   }
   std::sort(found.begin(), found.end());
   for (size_t i = 0; i < found.size() && !corruption_; ++i) {
     Segment segment;
     segment.first = found[i].first;
-    if (!load_segment(found[i].second, segment, i + 1 == found.size())) continue;
-    closed_.push_back(segment);
-  }
-  // A segment without events stays active whatever its size (records other than events do
-  // not roll it): a new one would start at the same position, under the same name.
-  if (!closed_.empty() && !corruption_ && (closed_.back().bytes < options_.segment_bytes || closed_.back().events == 0)) {
-    Segment last = closed_.back();
-    closed_.pop_back();
-    open_active(last);
+    const std::string path = options_.directory + "/" + found[i].second;
+    uint64_t next = log_.last_position() + 1;
+    if (segment.first < next) {
+      // Left over from an interrupted merge: the merged segment before it holds its events.
+      files::remove(path);
+      files::remove(index_path_of(segment.first));
+      continue;
+    }
+    if (segment.first > next) {
+      corruption_ = Corruption{found[i].second, 0,
+                               "events " + std::to_string(next) + " to " + std::to_string(segment.first - 1) + " are missing"};
+      break;
+    }
+    segment.bytes = files::size_of(path);
+    if ((segment.index = load_index(segment))) {
+      segment.events = segment.index->events();
+      adopt(segment);
+      continue;
+    }
+    if (i + 1 < found.size()) {
+      index_closed(segment, path, index_path_of(segment.first));
+      adopt(segment);
+      continue;
+    }
+    files::remove(index_path_of(segment.first));
+    if (scan(path, segment, true, [&](std::string_view payload, uint64_t at) { return restore_record(payload, at, segment); })) {
+      open_active(segment);
+    }
   }
 }
 
-// Loads one segment's events into the log. Returns false when the segment holds nothing to
-// keep (a leftover merge input, or a new segment torn before its header was complete).
-bool SegmentStore::load_segment(const std::string& name, Segment& segment, bool is_last) {
-  const std::string path = options_.directory + "/" + name;
-  const std::string bytes = files::read_all(path);
-  auto corrupt = [&](uint64_t offset, const std::string& reason) {
-    corruption_ = Corruption{name, offset, reason};
+void SegmentStore::adopt(Segment segment) {
+  for (const IndexedSnapshot& s : segment.index->snapshots()) {
+    log_.put_snapshot_at(s.key, s.aggregate_type, s.aggregate_id, s.version, segment.first, s.state.at, s.state.length, s.state.crc);
+  }
+  for (const auto& [name, position] : segment.index->checkpoints()) log_.put_checkpoint(name, position);
+  log_.seal_through(segment.first + segment.events - 1);
+  closed_.push_back(std::move(segment));
+}
+
+std::shared_ptr<const SegmentIndex> SegmentStore::load_index(const Segment& segment) const {
+  const std::string path = index_path_of(segment.first);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return nullptr;
+  std::optional<SegmentIndex> index;
+  try {
+    auto read = [&](uint64_t at, uint32_t length) {
+      std::string bytes(length, '\0');
+      files::read_at(fd, bytes.data(), length, at, path);
+      return bytes;
+    };
+    index = SegmentIndex::open(files::size_of(path), read, segment.first, segment.bytes);
+  } catch (const Error&) {
+    index.reset();  // unreadable: rebuilt from the segment
+  }
+  files::close(fd);
+  return index ? std::make_shared<const SegmentIndex>(std::move(*index)) : nullptr;
+}
+
+// Scans a segment's records (a kill can only tear the last segment's last write, which is
+// cut off). Returns false when it holds nothing to keep (a new last segment torn before its
+// header was complete); damage is recorded in corruption_.
+bool SegmentStore::scan(const std::string& path, Segment& segment, bool is_last, const RecordVisitor& visit) {
+  const std::string name = path.substr(options_.directory.size() + 1);
+  auto corrupt = [&](uint64_t offset, const std::string& reason) { corruption_ = Corruption{name, offset, reason}; };
+  const uint64_t size = files::size_of(path);
+  const size_t header_bytes = frames::header(segment.first).size();
+  int fd = files::open_for_reading(path);
+  auto read = [&](uint64_t at, uint64_t length) {
+    std::string bytes(static_cast<size_t>(length), '\0');
+    files::read_at(fd, bytes.data(), bytes.size(), at, path);
+    return bytes;
   };
-  uint64_t next = log_.last_position() + 1;
-  frames::Frame head = frames::read(bytes, 0);
-  auto first = head.status == frames::Status::Ok ? frames::read_header(head.payload) : std::nullopt;
+  struct Closer {
+    int fd;
+    ~Closer() { files::close(fd); }
+  } closer{fd};
+  std::string head = read(0, std::min<uint64_t>(size, header_bytes));
+  frames::Frame frame = frames::read(head, 0);
+  auto first = frame.status == frames::Status::Ok ? frames::read_header(frame.payload) : std::nullopt;
   if (!first || *first != segment.first) {
     // Only a file shorter than a header can be a header write cut short; in a longer one the
     // header was damaged later, and the records after it may hold acknowledged events.
-    bool torn_header = bytes.size() < frames::header(segment.first).size();
-    if (is_last && head.status == frames::Status::Truncated && torn_header) {
+    if (is_last && size < header_bytes) {
       files::remove(path);  // created, but not even its header was written: nothing was acknowledged
       return false;
     }
     corrupt(0, "the segment header is damaged");
+    segment.bytes = size;
     return false;
   }
-  if (segment.first < next) {
-    // Left over from an interrupted merge: the merged segment before it holds its events.
-    files::remove(path);
-    return false;
-  }
-  if (segment.first > next) {
-    corrupt(0, "events " + std::to_string(next) + " to " + std::to_string(segment.first - 1) + " are missing");
-    return false;
-  }
-  size_t offset = head.end;
-  while (offset < bytes.size()) {
-    frames::Frame frame = frames::read(bytes, offset);
-    // A kill can only tear the last write: a bad frame with nothing intact after it.
-    bool torn_tail = is_last && frame.status != frames::Status::Ok && !frames::intact_frame_after(bytes, offset);
-    if (torn_tail) {
-      // The last write was cut short: it was never acknowledged. Cut it off.
-      torn_bytes_cut_ += bytes.size() - offset;
-      files::truncate(path, offset);
-      break;
-    }
+  uint64_t offset = header_bytes;
+  while (offset < size) {
+    std::string bytes = read(offset, std::min<uint64_t>(size - offset, frames::kFrameHeaderBytes));
+    frames::Frame peek = frames::read(bytes, 0);
+    if (peek.status != frames::Status::BadPayload && peek.end <= size - offset) bytes = read(offset, peek.end);
+    frame = frames::read(bytes, 0);
     if (frame.status != frames::Status::Ok) {
+      // A bad frame with nothing intact after it is a torn last write: never acknowledged.
+      if (is_last && !frames::intact_frame_after(read(offset, size - offset), 0)) {
+        torn_bytes_cut_ += size - offset;
+        files::truncate(path, offset);
+        break;
+      }
       corrupt(offset, frame.status == frames::Status::BadChecksum ? "a record fails its checksum" : "a record's frame is damaged");
       break;
     }
-    if (!restore_record(frame.payload, bytes.data(), segment)) {
+    if (!visit(frame.payload, offset + frames::kFrameHeaderBytes)) {
       corrupt(offset, "a record's content is malformed or contradicts the records before it");
       break;
     }
-    offset = frame.end;
+    offset += frame.end;
   }
-  segment.bytes = corruption_ ? bytes.size() : std::min<uint64_t>(offset, bytes.size());
-  return segment.events > 0 || is_last;
+  segment.bytes = corruption_ ? size : std::min(offset, size);
+  return true;
 }
 
-// Applies one record read back from a segment; false when it is malformed or inconsistent.
-bool SegmentStore::restore_record(std::string_view payload, const char* file_start, Segment& segment) {
+// Applies one record of the active segment to the log; false when it is malformed or inconsistent.
+bool SegmentStore::restore_record(std::string_view payload, uint64_t payload_at, Segment& segment) {
   switch (frames::kind_of(payload)) {
     case frames::RecordKind::Batch: {
       auto events = frames::read_batch(payload);
       if (!events) return false;
       for (const auto& e : *events) {
-        uint64_t at = static_cast<uint64_t>(e.json.data() - file_start);
+        uint64_t at = payload_at + static_cast<uint64_t>(e.json.data() - payload.data());
         if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, e.json, at)) return false;
         ++segment.events;
       }
@@ -182,7 +243,9 @@ bool SegmentStore::restore_record(std::string_view payload, const char* file_sta
     case frames::RecordKind::Snapshot: {
       auto s = frames::read_snapshot(payload);
       if (!s) return false;
-      log_.put_snapshot(std::string(s->key), s->aggregate_type, s->aggregate_id, s->version, std::string(s->state));
+      uint64_t at = payload_at + static_cast<uint64_t>(s->state.data() - payload.data());
+      log_.put_snapshot_at(std::string(s->key), s->aggregate_type, s->aggregate_id, s->version, segment.first, at,
+                           static_cast<uint32_t>(s->state.size()), crc32c(s->state.data(), s->state.size()));
       return true;
     }
     case frames::RecordKind::Checkpoint: {
@@ -196,6 +259,71 @@ bool SegmentStore::restore_record(std::string_view payload, const char* file_sta
   }
 }
 
+// The index file's bytes for the segment at `path`, from a scan of it (which counts its
+// events into `segment`). Versions are checked against the events before it.
+std::string SegmentStore::build_index(const std::string& path, Segment& segment) {
+  IndexBuilder builder(segment.first);
+  std::unordered_map<std::string, int64_t> versions;  // newest version seen per stream
+  segment.events = 0;
+  auto visit = [&](std::string_view payload, uint64_t payload_at) {
+    auto offset_of = [&](std::string_view part) { return payload_at + static_cast<uint64_t>(part.data() - payload.data()); };
+    auto location = [&](std::string_view part) {
+      return BodyLocation{offset_of(part), static_cast<uint32_t>(part.size()), crc32c(part.data(), part.size())};
+    };
+    switch (frames::kind_of(payload)) {
+      case frames::RecordKind::Batch: {
+        auto events = frames::read_batch(payload);
+        if (!events) return false;
+        for (const auto& e : *events) {
+          std::optional<Uuid128> id = parse_uuid(e.id);
+          std::string key = std::string(e.aggregate_type).append(1, '\0').append(e.aggregate_id);
+          auto [seen, is_new] = versions.emplace(key, 0);
+          if (is_new) seen->second = sealed_version(key);
+          if (!id || e.version != seen->second + 1) return false;
+          seen->second = e.version;
+          builder.add_event(*id, std::move(key), e.version, location(e.json));
+          ++segment.events;
+        }
+        return true;
+      }
+      case frames::RecordKind::Snapshot: {
+        auto s = frames::read_snapshot(payload);
+        if (!s) return false;
+        builder.add_snapshot({std::string(s->key), std::string(s->aggregate_type), std::string(s->aggregate_id), s->version,
+                              location(s->state)});
+        return true;
+      }
+      case frames::RecordKind::Checkpoint: {
+        auto c = frames::read_checkpoint(payload);
+        if (!c) return false;
+        builder.add_checkpoint(std::string(c->name), c->position);
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+  scan(path, segment, false, visit);
+  return builder.finish(segment.bytes);
+}
+
+// Gives a closed segment its index: written beside it, or, when the segment is damaged,
+// kept in memory for the events before the damage.
+void SegmentStore::index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path) {
+  std::string bytes = build_index(segment_path, segment);
+  auto read = [&](uint64_t at, uint32_t length) { return bytes.substr(static_cast<size_t>(at), length); };
+  std::optional<SegmentIndex> index = SegmentIndex::open(bytes.size(), read, segment.first, segment.bytes);
+  if (!index) throw Error(ErrorCode::INTERNAL, "a segment index just built does not read back");
+  segment.index = std::make_shared<const SegmentIndex>(std::move(*index));
+  if (corruption_) return;
+  const std::string temporary = index_path + ".tmp";
+  int fd = files::open_for_append(temporary, true);
+  files::write_at(fd, bytes, 0, temporary);
+  files::close(fd);
+  files::rename(temporary, index_path);  // an index cut short by a crash fails its checks and is rebuilt
+  directory_dirty_ = true;
+}
+
 void SegmentStore::open_active(const Segment& segment) {
   active_ = segment;
   active_fd_ = files::open_for_append(path_of(segment.first), false);
@@ -206,6 +334,7 @@ void SegmentStore::start_segment() {
   segment.first = log_.last_position() + 1;
   std::string path = path_of(segment.first);
   files::remove(path);  // an empty segment left by an earlier open with the same first position
+  files::remove(index_path_of(segment.first));
   std::string head = frames::header(segment.first);
   int fd = files::open_for_append(path, true);
   files::write_at(fd, head, 0, path);
@@ -216,15 +345,18 @@ void SegmentStore::start_segment() {
   directory_dirty_ = true;
 }
 
-// Closes the active segment (durably: the group sync only covers the new one) and
-// starts a new one.
+// Closes the active segment (durably: the group sync only covers the new one), writes its
+// index, and starts a new one; the log keeps only the new segment's events in memory.
 void SegmentStore::roll() {
   if (active_fd_ >= 0) {
     write_pending();
     if (active_dirty_) syncer_->sync_file(active_fd_);
     files::close(active_fd_);
     active_fd_ = -1;
-    closed_.push_back(active_);
+    Segment closed = active_;
+    index_closed(closed, path_of(closed.first), index_path_of(closed.first));
+    closed_.push_back(std::move(closed));
+    log_.seal();
   }
   if (options_.auto_merge) merge_closed();
   start_segment();
@@ -244,9 +376,9 @@ void SegmentStore::merge_closed() {
   }
 }
 
-// Concatenates the records of closed_[from..] into one segment. The merged file replaces
-// the first input by an atomic rename; the other inputs, if a crash leaves them, are
-// recognised on open as covered by it and removed.
+// Concatenates the records of closed_[from..] into one segment, and indexes it. The merged
+// file replaces the first input by an atomic rename (its index after it); the other
+// inputs, if a crash leaves them, are recognised on open as covered by it and removed.
 void SegmentStore::merge(size_t from) {
   Segment merged;
   merged.first = closed_[from].first;
@@ -262,7 +394,6 @@ void SegmentStore::merge(size_t from) {
     for (size_t i = from; i < closed_.size(); ++i) {
       uint64_t lands_at = merged.bytes;
       merged.bytes += files::copy_into(fd, merged.bytes, temporary, path_of(closed_[i].first), head.size());
-      merged.events += closed_[i].events;
       moves.push_back(static_cast<int64_t>(lands_at) - static_cast<int64_t>(head.size()));
     }
     syncer_->sync_file(fd);
@@ -272,20 +403,31 @@ void SegmentStore::merge(size_t from) {
     throw;
   }
   files::close(fd);
+  std::vector<Segment> inputs(closed_.begin() + static_cast<std::ptrdiff_t>(from), closed_.end());
+  closed_.resize(from);  // the merged segment's versions follow the segments before it
+  std::string index_temporary = index_path_of(merged.first) + ".merged.tmp";
+  try {
+    index_closed(merged, temporary, index_temporary);
+  } catch (...) {
+    closed_.insert(closed_.end(), inputs.begin(), inputs.end());
+    files::remove(temporary);
+    throw;
+  }
   forget_readers();  // the inputs' descriptors name files about to be replaced or removed
   files::rename(temporary, target);
-  for (size_t i = from; i < closed_.size(); ++i) {
-    log_.move_bodies(closed_[i].first, closed_[i].first + closed_[i].events, moves[i - from]);
-  }
+  files::rename(index_temporary, index_path_of(merged.first));
   syncer_->sync_directory(options_.directory);
-  for (size_t i = from + 1; i < closed_.size(); ++i) files::remove(path_of(closed_[i].first));
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    files::remove(path_of(inputs[i].first));
+    files::remove(index_path_of(inputs[i].first));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) log_.move_snapshots(inputs[i].first, merged.first, moves[i]);
   directory_dirty_ = true;
-  closed_.resize(from);
-  closed_.push_back(merged);
+  closed_.push_back(std::move(merged));
 }
 
 // Records wait in memory until the next sync(): one write per group commit instead of
-// one per append (reads never touch the files, so nothing else needs them sooner).
+// one per append (reads of them are served from memory meanwhile).
 void SegmentStore::write_record(const std::string& frame) {
   if (active_fd_ < 0 || (active_.events > 0 && active_.bytes + frame.size() > options_.segment_bytes)) roll();
   pending_ += frame;
@@ -302,8 +444,12 @@ void SegmentStore::write_pending() {
 void SegmentStore::put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
                                 std::string state_json) {
   refuse_if_corrupt();
-  write_record(frames::snapshot({key, type, id, version, state_json}));
-  log_.put_snapshot(key, type, id, version, std::move(state_json));
+  uint64_t state_offset = 0;
+  std::string frame = frames::snapshot({key, type, id, version, state_json}, &state_offset);
+  write_record(frame);
+  uint64_t at = active_.bytes - frame.size() + state_offset;
+  log_.put_snapshot_at(key, type, id, version, active_.first, at, static_cast<uint32_t>(state_json.size()),
+                       crc32c(state_json.data(), state_json.size()));
 }
 
 void SegmentStore::put_checkpoint(const std::string& name, uint64_t position) {
@@ -347,10 +493,36 @@ void SegmentStore::sync() {
   directory_dirty_ = false;
 }
 
+uint64_t SegmentStore::verify_segment(size_t n) {
+  if (n >= closed_.size()) throw Error(ErrorCode::INVALID_ARGUMENT, "there is no closed segment " + std::to_string(n));
+  Segment copy = closed_[n];
+  std::vector<Segment> later(closed_.begin() + static_cast<std::ptrdiff_t>(n), closed_.end());
+  closed_.resize(n);  // versions are checked against the segments before it only
+  std::string rebuilt;
+  try {
+    rebuilt = build_index(path_of(copy.first), copy);
+  } catch (...) {
+    closed_.insert(closed_.end(), later.begin(), later.end());
+    throw;
+  }
+  closed_.insert(closed_.end(), later.begin(), later.end());
+  refuse_if_corrupt();
+  const std::string index_path = index_path_of(copy.first);
+  if (copy.events != closed_[n].events || files::read_all(index_path) != rebuilt) {
+    corruption_ = Corruption{index_path.substr(options_.directory.size() + 1), 0, "the index does not match its segment"};
+    refuse_if_corrupt();
+  }
+  return copy.events;
+}
+
 StorageStats SegmentStore::stats() const {
   StorageStats stats;
   stats.files = closed_.size() + (active_fd_ >= 0 ? 1 : 0);
-  for (const Segment& s : closed_) stats.bytes += s.bytes;
+  for (const Segment& s : closed_) {
+    stats.bytes += s.bytes;
+    stats.index_memory += s.index->memory_bytes();
+  }
+  stats.index_files = closed_.size();
   if (active_fd_ >= 0) stats.bytes += active_.bytes;
   stats.torn_bytes_cut = torn_bytes_cut_;
   stats.cache_hits = cache_.hits();
@@ -369,22 +541,73 @@ std::string_view SegmentStore::read(uint64_t position, uint64_t at, uint32_t len
     files::read_at(active_fd_, scratch_.data(), length, at, path_of(active_.first));
     return scratch_;
   }
+  return read_closed(closed_holding(position), at, length);
+}
+
+const SegmentStore::Segment& SegmentStore::closed_holding(uint64_t position) const {
   auto after = std::upper_bound(closed_.begin(), closed_.end(), position,
                                 [](uint64_t p, const Segment& s) { return p < s.first; });
   if (after == closed_.begin()) throw Error(ErrorCode::INTERNAL, "no segment holds position " + std::to_string(position));
-  return read_closed(*std::prev(after), at, length);
+  return *std::prev(after);
+}
+
+int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
+  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
+    if (auto run = it->index->stream(stream_key, fetch)) return run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
+  }
+  return 0;
+}
+
+uint64_t SegmentStore::sealed_find(const Uuid128& id) const {
+  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
+    if (uint64_t position = it->index->find(id, fetch)) return position;
+  }
+  return 0;
+}
+
+void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const {
+  for (const Segment& segment : closed_) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
+    auto run = segment.index->stream(stream_key, fetch);
+    if (!run) continue;
+    for (size_t i = 0; i < run->positions.size(); ++i) {
+      int64_t version = run->first_version + static_cast<int64_t>(i);
+      if (version > to) return;
+      if (version >= from) out.push_back(run->positions[i]);
+    }
+  }
+}
+
+std::string_view SegmentStore::sealed_body(uint64_t position) const {
+  const Segment& segment = closed_holding(position);
+  auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
+  BodyLocation location = segment.index->body(position, fetch);
+  std::string_view body = read_closed(segment, location.at, location.length);
+  if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
+  return body;
+}
+
+void SegmentStore::damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const {
+  if (!corruption_) corruption_ = Corruption{path_of(segment.first).substr(options_.directory.size() + 1), offset, reason};
+  refuse_if_corrupt();
+  throw Error(ErrorCode::STORE_CORRUPT, reason);  // not reached
 }
 
 std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, uint32_t length) const {
   constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+  const std::string path = path_of(segment.first);
   auto block = [&](uint64_t index) -> const std::string& {
     return cache_.get(segment.first, index, [&] {
       uint64_t start = index * kBlock;
+      if (start >= segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
       std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
-      files::read_at(reader_for(segment.first), bytes.data(), bytes.size(), start, path_of(segment.first));
+      files::read_at(reader_for(path), bytes.data(), bytes.size(), start, path);
       return bytes;
     });
   };
+  if (at + length > segment.bytes) damaged_at(segment, at, "an index points past the end of its segment");
   uint64_t first = at / kBlock, last = (at + length - (length > 0 ? 1 : 0)) / kBlock;
   if (first == last) return std::string_view(block(first)).substr(at - first * kBlock, length);
   scratch_.clear();
@@ -397,16 +620,33 @@ std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, 
   return scratch_;
 }
 
-int SegmentStore::reader_for(uint64_t first) const {
-  auto found = readers_.find(first);
+// A frame of a closed segment's index file, checked, through the cache.
+std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length) const {
+  constexpr uint64_t kIndexFile = 1ull << 63;  // cache keys apart from the segment's own blocks
+  const std::string& payload = cache_.get(segment.first | kIndexFile, at, [&] {
+    const std::string path = index_path_of(segment.first);
+    std::string bytes(length, '\0');
+    files::read_at(reader_for(path), bytes.data(), length, at, path);
+    frames::Frame frame = frames::read(bytes, 0);
+    if (frame.status != frames::Status::Ok || frame.end != bytes.size()) {
+      corruption_ = Corruption{path.substr(options_.directory.size() + 1), at, "an index record fails its checksum"};
+      refuse_if_corrupt();
+    }
+    return std::string(frame.payload);
+  });
+  return payload;
+}
+
+int SegmentStore::reader_for(const std::string& path) const {
+  auto found = readers_.find(path);
   if (found != readers_.end()) return found->second;
-  int fd = files::open_for_reading(path_of(first));
-  readers_.emplace(first, fd);
+  int fd = files::open_for_reading(path);
+  readers_.emplace(path, fd);
   return fd;
 }
 
 void SegmentStore::forget_readers() {
-  for (auto& [first, fd] : readers_) files::close(fd);
+  for (auto& [path, fd] : readers_) files::close(fd);
   readers_.clear();
   cache_.clear();
 }

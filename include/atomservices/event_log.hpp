@@ -32,20 +32,32 @@ struct GlobalReadOptions {
   size_t limit = std::numeric_limits<size_t>::max();
 };
 
-// Where a log's event bodies live when not in its own memory: a durable store reads them
-// back from its segment files, so memory does not grow with the events' size.
-class BodySource {
+// Where a durable log's events live beyond its memory: bodies are read back from the
+// segment files, and the events of closed segments ("sealed") are found through their
+// index files, so memory grows with neither the events' size nor their number.
+class LogStorage {
  public:
-  virtual ~BodySource() = default;
-  // The body of the event at `position`, `length` bytes stored at `at` (a place the source
+  virtual ~LogStorage() = default;
+  // The body of the event at `position`, `length` bytes stored at `at` (a place the storage
   // chose when the event was appended or restored). Valid until the next call.
   virtual std::string_view read(uint64_t position, uint64_t at, uint32_t length) const = 0;
+  // Sealed events (positions up to the log's sealed()): a stream's newest version there (0:
+  // none), an id's position (0: none), a stream's positions for versions from..to, a body.
+  virtual int64_t sealed_version(std::string_view stream_key) const = 0;
+  virtual uint64_t sealed_find(const Uuid128& id) const = 0;
+  virtual void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const = 0;
+  virtual std::string_view sealed_body(uint64_t position) const = 0;
 };
 
 class EventLog {
  public:
-  // From now on bodies are read from `source` (which outlives the log), not kept here.
-  void read_bodies_from(const BodySource* source) { source_ = source; }
+  // From now on bodies are read from `storage` (which outlives the log), not kept here.
+  void read_bodies_from(const LogStorage* storage) { source_ = storage; }
+  // The events held so far move to the storage (their segment closed); the log keeps
+  // only what comes next. At open, `seal_through` says how many are there already.
+  void seal() { seal_through(last_position()); }
+  void seal_through(uint64_t position);
+  uint64_t sealed() const { return base_; }
   // Stores the batch, or nothing of it: throws CONCURRENCY_CONFLICT or DUPLICATE_EVENT_ID.
   AppendResult append(std::vector<Event> batch);
   // The two halves of append, for stores that write the batch somewhere in between.
@@ -60,8 +72,7 @@ class EventLog {
   // data is inconsistent).
   bool restore(std::string_view type, std::string_view aggregate_id, std::string_view event_id,
                int64_t version, std::string_view json, uint64_t at = 0);
-  // The bodies of the events at positions [from, to) moved by `delta` in the body source.
-  void move_bodies(uint64_t from, uint64_t to, int64_t delta);
+
 
   // JSON array of the stream's events in version order (reversed when backward).
   std::string read_stream(std::string_view type, std::string_view id,
@@ -72,7 +83,7 @@ class EventLog {
   int64_t version(std::string_view type, std::string_view id) const;
   // The event's canonical JSON (valid until the next read), or nothing.
   std::optional<std::string_view> find(std::string_view event_id) const;
-  uint64_t last_position() const { return events_.size(); }
+  uint64_t last_position() const { return base_ + events_.size(); }
   // Calls visit(version, json) for the stream's events from..to, in version order (json is
   // valid during the call).
   template <class Visit>
@@ -81,8 +92,13 @@ class EventLog {
   // Folded states saved beside the log, by key (a reducer's identity) and aggregate.
   void put_snapshot(const std::string& key, std::string_view type, std::string_view id, int64_t version,
                     std::string state_json);
-  // The newest snapshot at or below max_version: (version, state JSON).
-  std::optional<std::pair<int64_t, const std::string*>> find_snapshot(const std::string& key, std::string_view type,
+  // A snapshot whose state the storage holds: read(segment, at, length), checked by crc.
+  void put_snapshot_at(const std::string& key, std::string_view type, std::string_view id, int64_t version,
+                       uint64_t segment, uint64_t at, uint32_t length, uint32_t crc);
+  // Snapshots stored in segment `from` are now in segment `to`, `delta` bytes further.
+  void move_snapshots(uint64_t from, uint64_t to, int64_t delta);
+  // The newest snapshot at or below max_version: (version, state JSON valid until the next read).
+  std::optional<std::pair<int64_t, std::string_view>> find_snapshot(const std::string& key, std::string_view type,
                                                                        std::string_view id, int64_t max_version) const;
   // Named subscriptions' checkpoints: the last global position they handled.
   void put_checkpoint(const std::string& name, uint64_t position) { checkpoints_[name] = position; }
@@ -95,7 +111,9 @@ class EventLog {
     uint32_t stream;
   };
   struct Stream {
-    std::vector<uint64_t> positions;  // positions[v - 1] holds version v
+    int64_t first_version = 1;        // versions before it are sealed
+    std::vector<uint64_t> positions;  // positions[v - first_version] holds version v
+    int64_t version() const { return first_version - 1 + static_cast<int64_t>(positions.size()); }
   };
 
   // Event id → global position, by open addressing over one array: no allocation per
@@ -119,6 +137,8 @@ class EventLog {
   };
   std::optional<std::string_view> find(const Uuid128& key) const;
   std::string_view body(uint64_t position) const;
+  // The positions of the stream's versions from..to, in version order.
+  std::vector<uint64_t> positions(std::string_view type, std::string_view id, int64_t from, int64_t to) const;
   void add(uint32_t stream, std::string_view json, uint64_t at);
 
   static std::string stream_key(std::string_view type, std::string_view id);
@@ -127,22 +147,27 @@ class EventLog {
   const Stream* find_stream(std::string_view type, std::string_view id) const;
   uint32_t stream_for(std::string_view type, std::string_view id);
 
-  std::vector<Stored> events_;  // events_[p - 1] is at global position p
-  const BodySource* source_ = nullptr;
+  std::vector<Stored> events_;  // events_[p - base_ - 1] is at global position p
+  uint64_t base_ = 0;           // positions up to this are sealed
+  const LogStorage* source_ = nullptr;
   std::vector<std::string> bodies_;  // without a source
   std::vector<Stream> streams_;
   std::unordered_map<std::string, uint32_t> stream_index_;
   IdIndex id_index_;
-  std::unordered_map<std::string, std::map<int64_t, std::string>> snapshots_;
+  struct SavedSnapshot {
+    std::string state;  // without storage
+    uint64_t segment = 0, at = 0;
+    uint32_t length = 0, crc = 0;
+  };
+  std::unordered_map<std::string, std::map<int64_t, SavedSnapshot>> snapshots_;
   std::unordered_map<std::string, uint64_t> checkpoints_;
 };
 
 template <class Visit>
 void EventLog::visit_stream(std::string_view type, std::string_view id, int64_t from, int64_t to, Visit&& visit) const {
-  const Stream* stream = find_stream(type, id);
-  if (!stream) return;
-  int64_t last = std::min<int64_t>(to, static_cast<int64_t>(stream->positions.size()));
-  for (int64_t v = from < 1 ? 1 : from; v <= last; ++v) visit(v, body(stream->positions[v - 1]));
+  from = from < 1 ? 1 : from;
+  std::vector<uint64_t> found = positions(type, id, from, to);
+  for (size_t i = 0; i < found.size(); ++i) visit(from + static_cast<int64_t>(i), body(found[i]));
 }
 
 }  // namespace atomservices

@@ -6,6 +6,7 @@
 // frames, cuts a torn tail, and rebuilds the in-memory indexes from the frames' own fields,
 // without parsing any event's JSON.
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -55,13 +56,15 @@ struct StorageStats {
   uint64_t cache_hits = 0;      // reads of event bodies served from the cache
   uint64_t cache_misses = 0;    // ... and those that read a file
   uint64_t cache_bytes = 0;     // bytes the cache holds now
+  uint64_t index_files = 0;     // closed segments' index files
+  uint64_t index_memory = 0;    // bytes of their summaries held in memory
 };
 
-// Fixed-size pieces of closed (immutable) segment files, least recently used out first.
+// Pieces of immutable files (closed segments, index files), least recently used out first.
 class BlockCache {
  public:
   static constexpr size_t kBlockBytes = 64 << 10;
-  explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes / kBlockBytes + 1) {}
+  explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
   // The block, read by `load` when it is not cached.
   template <class Load>
   const std::string& get(uint64_t file, uint64_t block, Load&& load);
@@ -74,7 +77,7 @@ class BlockCache {
   using Key = std::pair<uint64_t, uint64_t>;
   std::list<std::pair<Key, std::string>> order_;  // most recent first
   std::map<Key, std::list<std::pair<Key, std::string>>::iterator> where_;
-  size_t capacity_;
+  size_t capacity_;  // bytes
   uint64_t hits_ = 0, misses_ = 0, bytes_ = 0;
 };
 
@@ -88,22 +91,27 @@ const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
     return found->second->second;
   }
   ++misses_;
-  if (where_.size() >= capacity_) {
+  std::string loaded = load();
+  while (!order_.empty() && bytes_ + loaded.size() > capacity_) {
     bytes_ -= order_.back().second.size();
     where_.erase(order_.back().first);
     order_.pop_back();
   }
-  order_.emplace_front(key, load());
+  order_.emplace_front(key, std::move(loaded));
   bytes_ += order_.front().second.size();
   where_[key] = order_.begin();
   return order_.front().second;
 }
 
-class SegmentStore : private BodySource {
+class SegmentIndex;
+
+class SegmentStore : private LogStorage {
  public:
-  // Opens (creating when missing) the store in options.directory and recovers it. A corrupt
-  // record does not fail the open: the events before it are loaded, corruption() says where,
-  // and append() refuses with STORE_CORRUPT.
+  // Opens (creating when missing) the store in options.directory and recovers it: reads the
+  // index files of closed segments (rebuilding any that is missing or damaged) and scans
+  // only the active segment, cutting a torn tail. A corrupt record does not fail the open:
+  // the events before it are readable, corruption() says where, and append() refuses with
+  // STORE_CORRUPT. Damage in a closed segment is found when its events are read, or by verify().
   SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> syncer);
   ~SegmentStore();
   SegmentStore(const SegmentStore&) = delete;
@@ -121,6 +129,10 @@ class SegmentStore : private BodySource {
   // Merges closed segments that are due (see SegmentStoreOptions::auto_merge).
   void compact();
   void close();
+  // Checks closed segment `n` (0 = oldest) whole: every frame's checksum, and its index
+  // against it. Returns the events it holds; damage is reported by corruption() and throws.
+  uint64_t verify_segment(size_t n);
+  size_t closed_segments() const { return closed_.size(); }
 
   const EventLog& log() const { return log_; }
   const std::optional<Corruption>& corruption() const { return corruption_; }
@@ -131,16 +143,31 @@ class SegmentStore : private BodySource {
     uint64_t first = 0;   // global position of its first event
     uint64_t events = 0;
     uint64_t bytes = 0;
+    std::shared_ptr<const SegmentIndex> index;  // closed segments only
   };
+  using RecordVisitor = std::function<bool(std::string_view payload, uint64_t payload_at)>;
 
   std::string_view read(uint64_t position, uint64_t at, uint32_t length) const override;
+  int64_t sealed_version(std::string_view stream_key) const override;
+  uint64_t sealed_find(const Uuid128& id) const override;
+  void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const override;
+  std::string_view sealed_body(uint64_t position) const override;
+  const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
-  int reader_for(uint64_t first) const;
+  std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length) const;
+  int reader_for(const std::string& path) const;
   void forget_readers();
+  [[noreturn]] void damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const;
+
   std::string path_of(uint64_t first) const;
+  std::string index_path_of(uint64_t first) const;
   void recover();
-  bool load_segment(const std::string& name, Segment& segment, bool is_last);
-  bool restore_record(std::string_view payload, const char* file_start, Segment& segment);
+  bool scan(const std::string& path, Segment& segment, bool is_last, const RecordVisitor& visit);
+  bool restore_record(std::string_view payload, uint64_t payload_at, Segment& segment);
+  std::shared_ptr<const SegmentIndex> load_index(const Segment& segment) const;
+  std::string build_index(const std::string& path, Segment& segment);
+  void index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path);
+  void adopt(Segment segment);
   void open_active(const Segment& segment);
   void write_record(const std::string& frame);
   void write_pending();
@@ -161,10 +188,10 @@ class SegmentStore : private BodySource {
   bool active_dirty_ = false;
   bool directory_dirty_ = false;
   uint64_t torn_bytes_cut_ = 0;
-  std::optional<Corruption> corruption_;
-  // For reading bodies back: descriptors of closed segments, the cache, and a scratch
-  // buffer for reads the cache does not hold.
-  mutable std::map<uint64_t, int> readers_;
+  mutable std::optional<Corruption> corruption_;
+  // For reading back: descriptors of closed segments and index files, the cache of their
+  // pieces, and a scratch buffer for reads the cache does not hold whole.
+  mutable std::map<std::string, int> readers_;
   mutable BlockCache cache_;
   mutable std::string scratch_;
 };

@@ -126,7 +126,7 @@ class Store : public Backend {
     return guard([&] {
       as::SnapshotQuery q = as::parse_snapshot_query(query);
       auto found = this->log().find_snapshot(q.key, q.aggregate_type, q.aggregate_id, q.version);
-      return found ? val("{\"version\":" + std::to_string(found->first) + ",\"state\":" + *found->second + "}")
+      return found ? val("{\"version\":" + std::to_string(found->first) + ",\"state\":" + std::string(found->second) + "}")
                    : val::undefined();
     });
   }
@@ -177,12 +177,13 @@ class MemoryBackend {
 
 class DurableBackend {
  public:
-  void open(const std::string& directory, size_t segment_bytes, size_t max_merged_bytes, bool auto_merge, val syncer) {
+  void open(const std::string& directory, val sizes, bool auto_merge, val syncer) {
     guard([&] {
       as::SegmentStoreOptions options;
       options.directory = directory;
-      options.segment_bytes = segment_bytes;
-      options.max_merged_bytes = max_merged_bytes;
+      options.segment_bytes = sizes["segmentBytes"].as<size_t>();
+      options.max_merged_bytes = sizes["maxMergedBytes"].as<size_t>();
+      options.cache_bytes = sizes["cacheBytes"].as<size_t>();
       options.auto_merge = auto_merge;
       store_ = std::make_unique<as::SegmentStore>(options, std::make_shared<JsSyncer>(std::move(syncer)));
     });
@@ -195,6 +196,8 @@ class DurableBackend {
   }
   void save_checkpoint(const std::string& name, uint64_t position) { store_->put_checkpoint(name, position); }
   void sync() { guard([&] { store_->sync(); }); }
+  double verify_segment(size_t n) { return static_cast<double>(guard([&] { return store_->verify_segment(n); })); }
+  double closed_segments() const { return static_cast<double>(store_->closed_segments()); }
   void compact() { guard([&] { store_->compact(); }); }
   void close() { store_->close(); }
   val stats() const {
@@ -206,6 +209,8 @@ class DurableBackend {
     out.set("cacheHits", static_cast<double>(s.cache_hits));
     out.set("cacheMisses", static_cast<double>(s.cache_misses));
     out.set("cacheBytes", static_cast<double>(s.cache_bytes));
+    out.set("indexFiles", static_cast<double>(s.index_files));
+    out.set("indexMemory", static_cast<double>(s.index_memory));
     out.set("events", static_cast<double>(store_->log().last_position()));
     return out;
   }
@@ -307,7 +312,9 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   bind_store<MemoryStore>("MemoryStore");
   // Members of the backend are bound through the store type, which is what embind knows.
   bind_store<DurableStore>("DurableStore")
-      .function("open", optional_override([](DurableStore& s, const std::string& d, size_t b, size_t mb, bool m, val v) { s.open(d, b, mb, m, v); }))
+      .function("open", optional_override([](DurableStore& s, const std::string& d, val sizes, bool m, val v) { s.open(d, sizes, m, v); }))
+      .function("verifySegment", optional_override([](DurableStore& s, size_t n) { return s.verify_segment(n); }))
+      .function("closedSegments", optional_override([](DurableStore& s) { return s.closed_segments(); }))
       .function("compact", optional_override([](DurableStore& s) { s.compact(); }))
       .function("sync", optional_override([](DurableStore& s) { s.sync(); }))
       .function("close", optional_override([](DurableStore& s) { s.close(); }))

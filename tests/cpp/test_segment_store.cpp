@@ -17,12 +17,14 @@ using test::code_of;
 namespace {
 
 struct TempDir : test::TempDir {
-  std::vector<std::string> files() const {
+  // The directory's files, or those whose names end with `suffix`.
+  std::vector<std::string> files(const std::string& suffix = "") const {
     std::vector<std::string> out;
     DIR* dir = ::opendir(path.c_str());
     while (dirent* e = ::readdir(dir)) {
       std::string name = e->d_name;
-      if (name != "." && name != "..") out.push_back(name);
+      bool wanted = name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      if (name != "." && name != ".." && wanted) out.push_back(name);
     }
     ::closedir(dir);
     std::sort(out.begin(), out.end());
@@ -85,7 +87,7 @@ TEST_CASE("segments roll and merge so the file count stays small") {
     all = store->log().read_all({});
     CHECK(store->stats().files <= 16);
   }
-  CHECK(dir.files().size() <= 16);
+  CHECK(dir.files(".log").size() <= 16);
   auto store = open(small(dir.path));
   CHECK(store->log().last_position() == 2000);
   CHECK(store->log().read_all({}) == all);
@@ -151,7 +153,7 @@ TEST_CASE("a missing segment is reported as corruption") {
     auto store = open(small(dir.path));
     append_versions(*store, 1, 60);
   }
-  auto names = dir.files();
+  auto names = dir.files(".log");
   REQUIRE(names.size() >= 3);
   std::remove((dir.path + "/" + names[1]).c_str());
   auto store = open(small(dir.path));
@@ -165,7 +167,7 @@ TEST_CASE("leftovers of an interrupted merge are cleaned up on open") {
     auto store = open(small(dir.path));
     append_versions(*store, 1, 40);
   }
-  auto before = dir.files();
+  auto before = dir.files(".log");
   REQUIRE(before.size() >= 3);
   // Simulate a crash after a merge renamed its output but before it removed its inputs:
   // merge the first two segments by hand.
@@ -220,10 +222,74 @@ TEST_CASE("event bodies are read back from the files through a small cache, the 
   CHECK(store->stats().cache_hits > 0);
   CHECK(store->stats().cache_bytes <= (128 << 10) + BlockCache::kBlockBytes);
   store.reset();
-  CHECK(dir.files().size() < 30);  // merged: 300 events of ~25 KB would fill more segments
+  CHECK(dir.files(".log").size() < 30);  // merged: 300 events of ~25 KB would fill more segments
   store = open(o);
   CHECK(store->log().read_all({}) == oracle.read_all({}));
   StreamReadOptions backward;
   backward.backward = true;
   CHECK(store->log().read_stream("Account", "big", backward) == oracle.read_stream("Account", "big", backward));
+}
+
+TEST_CASE("closed segments open from their index files, and damage in them is found when read or verified") {
+  TempDir dir;
+  std::string all;
+  {
+    auto store = open(small(dir.path));
+    append_versions(*store, 1, 30, "a1");
+    append_versions(*store, 1, 30, "b1");
+    store->sync();
+    all = store->log().read_all({});
+  }
+  auto segments = dir.files(".log");
+  REQUIRE(segments.size() >= 3);
+  CHECK(dir.files(".idx").size() == segments.size() - 1);  // every closed segment has one
+  // Damage one event's body in the first segment: its index still reads, so the open does not notice.
+  std::string bytes = dir.read(segments[0]);
+  size_t body = bytes.find("\"payloads\"", 40);
+  bytes[body + 3] ^= 0x01;
+  dir.write(segments[0], bytes);
+  auto store = open(small(dir.path));
+  CHECK(store->corruption() == std::nullopt);
+  CHECK(store->log().last_position() == 60);
+  CHECK(store->log().version("Account", "b1") == 30);
+  CHECK(code_of([&] { store->log().read_all({}); }) == ErrorCode::STORE_CORRUPT);
+  REQUIRE(store->corruption().has_value());
+  CHECK(store->corruption()->file == segments[0]);
+  CHECK(code_of([&] { append_versions(*store, 31, 31); }) == ErrorCode::STORE_CORRUPT);
+  store.reset();
+  store = open(small(dir.path));
+  CHECK(code_of([&] { store->verify_segment(0); }) == ErrorCode::STORE_CORRUPT);
+}
+
+TEST_CASE("a missing or damaged index file is rebuilt from its segment, the same as it was") {
+  TempDir dir;
+  std::string all;
+  {
+    auto store = open(small(dir.path));
+    for (int v = 1; v <= 20; ++v) {
+      append_versions(*store, v, v, "a1");
+      append_versions(*store, v, v, "b1");
+      if (v % 5 == 0) store->put_checkpoint("projection", static_cast<uint64_t>(2 * v));
+    }
+    store->sync();
+    all = store->log().read_all({});
+  }
+  auto indexes = dir.files(".idx");
+  REQUIRE(indexes.size() >= 2);
+  std::string original = dir.read(indexes[0]), damaged = dir.read(indexes[1]);
+  std::remove((dir.path + "/" + indexes[0]).c_str());
+  damaged[damaged.size() - 30] ^= 0x40;  // in the summary, which the open checks
+  dir.write(indexes[1], damaged);
+  auto store = open(small(dir.path));
+  CHECK(store->corruption() == std::nullopt);
+  CHECK(store->log().read_all({}) == all);
+  CHECK(store->log().checkpoint("projection") == 40u);
+  CHECK(dir.read(indexes[0]) == original);
+  CHECK(dir.read(indexes[1]) != damaged);
+  uint64_t verified = 0;
+  for (size_t n = 0; n < store->closed_segments(); ++n) verified += store->verify_segment(n);
+  CHECK(verified == store->log().sealed());
+  CHECK(store->log().version("Account", "a1") == 20);
+  append_versions(*store, 21, 21, "a1");
+  CHECK(store->log().read_stream("Account", "a1", {}).find("\"_version\":21") != std::string::npos);
 }

@@ -1,0 +1,121 @@
+#pragma once
+// The index file of a closed segment (segment-<first>.idx), written once when the segment
+// closes or a merge makes it, so that opening a store reads small summaries instead of
+// every event (as SSTables and EventStoreDB's PTables do). Layout:
+//   table frames: where each event's body is (position order), the event ids in order,
+//                 the streams in order with their positions;
+//   a summary frame: the first key of every table frame, Bloom filters of the ids and of
+//                 the streams, the segment's snapshots and checkpoints;
+//   a trailer: where the summary is.
+// Every frame carries a CRC-32C; table frames are checked when they are read, the summary
+// when the store opens.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atomservices/ids.hpp"
+
+namespace atomservices {
+
+// Where an event's JSON is in its segment file, and its checksum.
+struct BodyLocation {
+  uint64_t at = 0;
+  uint32_t length = 0;
+  uint32_t crc = 0;
+};
+
+struct IndexedSnapshot {
+  std::string key, aggregate_type, aggregate_id;
+  int64_t version = 0;
+  BodyLocation state;
+};
+
+// Collects what a scan of a segment finds, then writes the index file's bytes.
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(uint64_t first) : first_(first) {}
+  void add_event(const Uuid128& id, std::string stream_key, int64_t version, BodyLocation body);
+  void add_snapshot(IndexedSnapshot snapshot) { snapshots_.push_back(std::move(snapshot)); }
+  void add_checkpoint(const std::string& name, uint64_t position) { checkpoints_[name] = position; }
+  uint64_t events() const { return bodies_.size(); }
+  std::string finish(uint64_t segment_bytes) const;
+
+ private:
+  struct Run {
+    int64_t first_version = 0;
+    std::vector<uint32_t> offsets;  // positions, counted from the segment's first
+  };
+  uint64_t first_;
+  std::vector<BodyLocation> bodies_;
+  std::vector<std::pair<Uuid128, uint32_t>> ids_;
+  std::map<std::string, Run> streams_;
+  std::vector<IndexedSnapshot> snapshots_;
+  std::map<std::string, uint64_t> checkpoints_;
+};
+
+class Bloom {
+ public:
+  Bloom() = default;
+  explicit Bloom(size_t entries) : bits_((entries * 10 + 63) / 64 + 1, 0) {}
+  void add(uint64_t hash);
+  bool may_contain(uint64_t hash) const;
+  const std::vector<uint64_t>& words() const { return bits_; }
+  std::vector<uint64_t>& words() { return bits_; }
+
+ private:
+  std::vector<uint64_t> bits_;
+};
+
+uint64_t hash_id(const Uuid128& id);
+uint64_t hash_key(std::string_view key);
+
+// A stream's versions in one segment: versions first_version, first_version + 1, ... at
+// these global positions.
+struct StreamRun {
+  int64_t first_version = 0;
+  std::vector<uint64_t> positions;
+};
+
+// A closed segment's index: the summary lives in memory; table frames are read on demand
+// through `fetch`, which returns a frame's checked payload (or throws STORE_CORRUPT).
+class SegmentIndex {
+ public:
+  using Fetch = std::function<std::string_view(uint64_t at, uint32_t length)>;
+
+  // The index in a file of `file_bytes` bytes whose last bytes are `tail` (at least the
+  // trailer), read with `read(at, length)`; nothing when it is not a valid index of a
+  // segment of that first position and size.
+  static std::optional<SegmentIndex> open(uint64_t file_bytes, const std::function<std::string(uint64_t, uint32_t)>& read,
+                                          uint64_t first, uint64_t segment_bytes);
+  // Bytes of the trailer, which the file's last bytes are.
+  static constexpr size_t kTrailerBytes = 16;
+
+  uint64_t first() const { return first_; }
+  uint64_t events() const { return events_; }
+  const std::vector<IndexedSnapshot>& snapshots() const { return snapshots_; }
+  const std::map<std::string, uint64_t>& checkpoints() const { return checkpoints_; }
+  size_t memory_bytes() const;
+
+  BodyLocation body(uint64_t position, const Fetch& fetch) const;
+  uint64_t find(const Uuid128& id, const Fetch& fetch) const;  // global position, 0 when absent
+  std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
+
+ private:
+  struct FrameRef {
+    uint64_t at;
+    uint32_t length;
+  };
+  uint64_t first_ = 0, events_ = 0;
+  std::vector<FrameRef> body_frames_;
+  std::vector<std::pair<Uuid128, FrameRef>> id_frames_;
+  std::vector<std::pair<std::string, FrameRef>> stream_frames_;
+  Bloom ids_, streams_;
+  std::vector<IndexedSnapshot> snapshots_;
+  std::map<std::string, uint64_t> checkpoints_;
+};
+
+}  // namespace atomservices
