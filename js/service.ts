@@ -164,13 +164,13 @@ class Service implements IService {
       result = await this.#callStore(() => store.append(events));
     }
     if (result?.appended !== 0) this.#notifyAppended();
-    return this.#newlyStored(events, result);
+    // A store that does not say how many it stored is taken to have stored them all.
+    if (typeof result?.appended !== 'number' || result.appended >= events.length) return events;
+    return result.appended === 0 ? [] : this.#newlyStored(events, result);
   }
 
-  /** The events of a batch that this append stored (a store that does not say stored them all). */
-  async #newlyStored(events: readonly IEvent[], result: AppendResult | void): Promise<readonly IEvent[]> {
-    if (typeof result?.appended !== 'number' || result.appended >= events.length) return events;
-    if (result.appended === 0) return [];
+  /** The events of a batch that this append stored, when some of it were retries. */
+  async #newlyStored(events: readonly IEvent[], result: AppendResult): Promise<readonly IEvent[]> {
     // Some were retries. The new ones took the last positions; an id held twice counts once.
     const stored = await this.#callStore(() => this.#store.readAll({ fromPosition: result.lastPosition - result.appended + 1, limit: result.appended }));
     const ids = new Set(stored.map(({ event }) => event._id));

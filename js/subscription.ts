@@ -82,6 +82,7 @@ export class Subscription {
   }
 
   #nextAppend(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();  // stopped while it read
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       void this.#host.nextAppend().then(resolve);
