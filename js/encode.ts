@@ -9,25 +9,41 @@ class Unencodable extends Error {}
 // Deeper data takes the careful path, which also reports cycles and the core's depth limit.
 const PLAIN_DEPTH = 32;
 
+const PLAIN_DATA = 'events hold plain data: objects, arrays, strings, finite numbers, booleans and null';
+
+function objectProblem(value: object): string | undefined {
+  if (Array.isArray(value)) return undefined;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) return undefined;
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? 'is an invalid Date, which JSON would store as null; use a valid Date or null' : undefined;
+  }
+  if (value instanceof Map) return 'is a Map, which JSON would store as {}; convert it with Object.fromEntries(map)';
+  if (value instanceof Set) return 'is a Set, which JSON would store as {}; convert it with Array.from(set)';
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    return 'is binary data, which JSON cannot hold faithfully; encode it as text (base64)';
+  }
+  const kind = typeof prototype?.constructor === 'function' && prototype.constructor.name ? prototype.constructor.name : 'object';
+  return `is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, which JSON would not give back as it was; ${PLAIN_DATA}`;
+}
+
 function problemOf(value: unknown): string | undefined {
   switch (typeof value) {
     case 'bigint': return 'is a BigInt, which JSON cannot hold; store it as a string';
     case 'function': return 'is a function; events hold data only';
     case 'symbol': return 'is a symbol; events hold data only';
     case 'number': return Number.isFinite(value) ? undefined : `is ${value}, which JSON cannot hold; use null or a finite number`;
-    case 'object':
-      if (value instanceof Map) return 'is a Map, which JSON would store as {}; convert it with Object.fromEntries(map)';
-      if (value instanceof Set) return 'is a Set, which JSON would store as {}; convert it with Array.from(set)';
-      if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-        return 'is binary data, which JSON cannot hold faithfully; encode it as text (base64)';
-      }
-      return undefined;
+    case 'object': return value === null ? undefined : objectProblem(value);
     default: return undefined;
   }
 }
 
-function refuse(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' ? value !== null && problemOf(value) : problemOf(value)) throw new Unencodable();
+// The holder's own value is checked too: JSON.stringify calls toJSON (a Buffer's, say)
+// before the replacer sees the result.
+function refuse(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const original = this[key];
+  const problem = (original !== value && typeof original === 'object' && original !== null && objectProblem(original)) || problemOf(value);
+  if (problem) throw new Unencodable(problem);
   return value;
 }
 
@@ -37,20 +53,29 @@ function pathTo(parent: string, key: string | number): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
+/** What JSON.stringify would write for `value`: the result of its toJSON, when it has one (Dates do). */
+function converted(value: object, key: string | number): unknown {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function' && !(value instanceof Date) ? toJSON.call(value, String(key)) : value;
+}
+
 /** Finds the first value JSON cannot hold, walking no deeper than the core would accept. */
-function diagnose(value: unknown, path: string, ancestors: object[], depthLeft: number): string | undefined {
+function diagnose(value: unknown, key: string | number, path: string, ancestors: object[], depthLeft: number): string | undefined {
   const problem = problemOf(value);
   if (problem) return `${path} ${problem}`;
-  if (typeof value !== 'object' || value === null) return undefined;
-  const json = (value as { toJSON?: unknown }).toJSON;
-  if (typeof json === 'function') return undefined;
+  if (typeof value !== 'object' || value === null || value instanceof Date) return undefined;
+  const json = converted(value, key);
+  if (json !== value) {
+    const found = diagnose(json, key, path, ancestors, depthLeft);
+    return found && `${found} (returned by toJSON)`;
+  }
   if (ancestors.includes(value)) return `${path} refers back to one of its parents (a cycle); events must be trees of plain data`;
   if (depthLeft === 0) return `${path} nests deeper than ${limits().maxDepth} levels; flatten the data`;
   ancestors.push(value);
   const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-  for (const [key, child] of entries) {
+  for (const [childKey, child] of entries) {
     if (child === undefined) continue;
-    const found = diagnose(child, pathTo(path, key), ancestors, depthLeft - 1);
+    const found = diagnose(child, childKey, pathTo(path, childKey), ancestors, depthLeft - 1);
     if (found) return found;
   }
   ancestors.pop();
@@ -89,9 +114,9 @@ export function encode(value: unknown, rootPath: string, code: ErrorCode): strin
     return JSON.stringify(value, refuse) ?? 'null';
   } catch (thrown) {
     // Depth: events nest 2 levels above payloads; leave room so the core reports the limit.
-    const found = diagnose(value, rootPath, [], limits().maxDepth + 3);
+    const found = diagnose(value, '', rootPath, [], limits().maxDepth + 3);
     if (found) {
-      const field = found.slice(0, found.indexOf(' '));
+      const field = found.slice(0, found.indexOf(' '));  // the path
       throw new AtomServicesError(code, found, { field });
     }
     const text = thrown instanceof Error ? thrown.message : String(thrown);

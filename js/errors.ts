@@ -72,6 +72,18 @@ export function asStoreError(thrown: unknown): AtomServicesError {
   return new AtomServicesError('STORE_FAILURE', `the event store failed: ${text}`, {}, thrown);
 }
 
+/**
+ * The same error, with the stack of the code that awaits it now. An error made elsewhere
+ * (a shared lazy open, a group flush) shows none of its caller's frames; a copy made at
+ * the public boundary does, through the engine's async stack traces.
+ */
+export function atCaller(error: unknown): unknown {
+  if (!(error instanceof AtomServicesError)) return error;
+  const copy = new AtomServicesError(error.code, error.message, {}, error.cause);
+  Object.assign(copy, error);  // the details
+  return copy;
+}
+
 export function invalidArgument(field: string, problem: string): AtomServicesError {
   return new AtomServicesError('INVALID_ARGUMENT', `${field} ${problem}`, { field });
 }

@@ -1,7 +1,7 @@
 // The JS face of every store that lives in the WebAssembly core.
 import { callCore, callCoreJson, writeInput, type CoreModule, type CoreStore } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
+import { AtomServicesError, atCaller, invalidArgument, storeClosed } from './errors.js';
 import type { NativeReducer } from './native-reducer.js';
 import type {
   AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, Snapshot,
@@ -33,9 +33,9 @@ export abstract class NativeEventStore implements IEventStore {
   protected async release(): Promise<void> {}
 
   /** The core store, opened on first use; an open that failed is tried again by the next call. */
-  protected opened(): Promise<CoreStore> {
-    if (this.#closing) return Promise.reject(storeClosed('event store'));
-    if (this.#failure) return Promise.reject(this.#failure);
+  protected async opened(): Promise<CoreStore> {
+    if (this.#closing) throw storeClosed('event store');
+    if (this.#failure) throw atCaller(this.#failure);
     this.#opening ??= (async () => {
       const store = await callCore((core) => this.open(core));
       unreleased.register(this, store, this);
@@ -46,7 +46,11 @@ export abstract class NativeEventStore implements IEventStore {
       this.#opening = undefined;
       throw this.explain(error);
     });
-    return this.#opening;
+    try {
+      return await this.#opening;
+    } catch (error) {
+      throw atCaller(error);  // one open serves every caller: give each its own stack
+    }
   }
 
   /** Makes an error from the core read as the user sees the store (a durable store names its real directory). */
@@ -78,7 +82,11 @@ export abstract class NativeEventStore implements IEventStore {
     const appended = lastPosition - this.#position;  // retries of stored events add none
     this.#position = lastPosition;
     const durable = this.durable();
-    if (durable) await durable;
+    try {
+      if (durable) await durable;
+    } catch (error) {
+      throw atCaller(error);  // made by the flush that served the group
+    }
     return { appended, lastPosition };
   }
 

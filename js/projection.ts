@@ -1,6 +1,6 @@
 // Projections: read models folded over the global log, one state per key, kept current by a
 // subscription and rebuildable from scratch.
-import { invalidArgument } from './errors.js';
+import { AtomServicesError, invalidArgument } from './errors.js';
 import { checkSubscribeOptions, type Subscription, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
 import type { IEvent, IReducer } from './types.js';
 
@@ -47,11 +47,24 @@ export class Projection<S, E extends IEvent = IEvent> {
     const { EventName, AggregateType, reducer, initialState, key } = this.#definition;
     const states = this.#states;
     return this.#host.subscribe({ from: 'start', EventName, AggregateType }, (event, position) => {
-      const id = key ? key(event as E) : event.AggregateID;
-      if (typeof id !== 'string') throw invalidArgument('key(event)', `must return a string, got ${typeof id}`);
-      states.set(id, reducer(states.has(id) ? states.get(id) as S : structuredClone(initialState), event as E));
+      try {
+        const id = key ? key(event as E) : event.AggregateID;
+        if (typeof id !== 'string') throw invalidArgument('key(event)', `must return a string, got ${typeof id}`);
+        states.set(id, reducer(states.has(id) ? states.get(id) as S : structuredClone(initialState), event as E));
+      } catch (error) {
+        throw projectionFailed(error, event, position);
+      }
       onEvent?.(position);
     });
+  }
+
+  /**
+   * Why the projection stopped following the log: its reducer or key function threw, or
+   * the store failed. Its states then stay as they were before the failed event; rebuild()
+   * starts over.
+   */
+  get error(): AtomServicesError | undefined {
+    return this.#subscription.error;
   }
 
   get(key: string): S | undefined {
@@ -74,9 +87,11 @@ export class Projection<S, E extends IEvent = IEvent> {
     return this.#subscription.position;
   }
 
-  /** Resolves once every event stored when the projection started is folded in. */
-  ready(): Promise<void> {
-    return this.#subscription.caughtUp;
+  /** Resolves once every event stored when the projection started is folded in; rejects with `error` once it failed. */
+  async ready(): Promise<void> {
+    const subscription = this.#subscription;
+    await subscription.caughtUp;
+    if (subscription.error) throw subscription.error;
   }
 
   /** Folds the whole log again from an empty read model; `onProgress` hears how far it got. */
@@ -93,7 +108,7 @@ export class Projection<S, E extends IEvent = IEvent> {
         onProgress({ done: position, total: Math.max(total, position) });
       }
     });
-    await this.#subscription.caughtUp;
+    await this.ready();
     const done = this.#subscription.position - 1;
     onProgress?.({ done, total: Math.max(total, done) });
   }
@@ -103,4 +118,10 @@ export class Projection<S, E extends IEvent = IEvent> {
     this.#subscription.stop();
     await this.#subscription.done;
   }
+}
+
+function projectionFailed(error: unknown, event: IEvent, position: number): AtomServicesError {
+  const text = error instanceof Error ? error.message : String(error);
+  return new AtomServicesError('HANDLER_FAILED', `the projection stopped at position ${position} (${event.EventName} ${event._id}): ${text}`,
+    { eventId: event._id, AggregateType: event.AggregateType, AggregateID: event.AggregateID }, error);
 }

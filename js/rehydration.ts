@@ -1,8 +1,9 @@
 // Rehydration: folding an aggregate's events into its state with a JS or a native reducer,
 // in pages (one crossing per page, not per event), from the newest usable snapshot.
 import { callCore, callCoreJson, writeInput } from './core.js';
-import { encodeEvents, encodeRequest } from './encode.js';
-import { invalidArgument } from './errors.js';
+import { difference } from './deep-equal.js';
+import { encode, encodeEvents, encodeRequest } from './encode.js';
+import { AtomServicesError, invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
 import type { Progress } from './projection.js';
 import type { IEvent, IEventStore, IReducer, Rehydrated } from './types.js';
@@ -27,6 +28,8 @@ export interface RehydrationHost {
   upcast(event: IEvent): IEvent;
   /** Changes whenever the upcasters change: part of every snapshot key. */
   upcasterFingerprint: string;
+  /** Runs a call of the store, reporting its failure as the store's (the reducer's and upcasters' errors pass as they are). */
+  callStore<T>(call: () => Promise<T>): Promise<T>;
 }
 
 const PAGE = 1000;
@@ -64,6 +67,26 @@ function withinTime(events: IEvent[], at: string | undefined): { events: IEvent[
   return cut < 0 ? { events, ended: false } : { events: events.slice(0, cut), ended: true };
 }
 
+/** Where a state would come back different from a snapshot (stored as JSON), if anywhere. */
+function snapshotChange(state: unknown): string | undefined {
+  let json: string;
+  try {
+    json = encode(state, 'state', 'INVALID_ARGUMENT');
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return difference(JSON.parse(json), state, 'state');
+}
+
+/** A JS reducer's states must survive JSON unchanged, or snapshots would change results. */
+function checkSnapshotState(state: unknown, version: number): void {
+  const change = snapshotChange(state);
+  if (change === undefined) return;
+  throw new AtomServicesError('INVALID_ARGUMENT', `options.snapshots needs states that JSON gives back unchanged (snapshots are stored as JSON), ` +
+    `but the state at version ${version} would change: ${change}; keep the state plain JSON data, or rehydrate without snapshots`,
+  { field: 'options.snapshots' });
+}
+
 function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, events: IEvent[]): Rehydrated<S> {
   const json = encodeEvents(events);
   const start = JSON.stringify(state);
@@ -73,19 +96,24 @@ function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, eve
 /** Folds an aggregate by reading its events page by page (any store, upcasters applied). */
 export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: string, AggregateID: string,
   reducer: NativeReducer<S> | IReducer<S>, initialState: S, options: RehydrateOptions): Promise<Rehydrated<S>> {
-  const { store } = host;
-  const current = await store.getVersion(AggregateType, AggregateID);
+  const { store, callStore } = host;
+  const current = await callStore(() => store.getVersion(AggregateType, AggregateID));
   const target = Math.min(options.toVersion ?? current, current);
   const plan = snapshotPlan(reducer as NativeReducer<unknown>, options, host.upcasterFingerprint);
+  const checked = plan !== undefined && !(reducer instanceof NativeReducer);  // native states are JSON already
+  const save = async (state: S, version: number) => {
+    if (checked) checkSnapshotState(state, version);
+    await callStore(async () => store.putSnapshot?.(plan!.key, AggregateType, AggregateID, version, state));
+  };
   let state = initialState;
   let version = 0;
   // A snapshot holds no creation times, so time travel by `at` folds from the start.
   if (plan && options.at === undefined && store.getSnapshot) {
-    const snapshot = await store.getSnapshot(plan.key, AggregateType, AggregateID, target);
+    const snapshot = await callStore(() => store.getSnapshot!(plan.key, AggregateType, AggregateID, target));
     if (snapshot) ({ state, version } = snapshot as Rehydrated<S>);
   }
   while (version < target) {
-    const page = await store.readStream(AggregateType, AggregateID, { fromVersion: version + 1, toVersion: target, limit: PAGE });
+    const page = await callStore(() => store.readStream(AggregateType, AggregateID, { fromVersion: version + 1, toVersion: target, limit: PAGE }));
     if (page.length === 0) break;
     const { events, ended } = withinTime(page.map((e) => host.upcast(e)), options.at);
     const before = version;
@@ -95,14 +123,16 @@ export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: 
       for (const event of events) {
         state = reducer(state, event);
         version = event._version;
-        if (plan && version % plan.every === 0) await store.putSnapshot?.(plan.key, AggregateType, AggregateID, version, state);
+        if (plan && version % plan.every === 0) await save(state, version);
       }
     }
     if (plan && reducer instanceof NativeReducer && Math.floor(version / plan.every) > Math.floor(before / plan.every)) {
-      await store.putSnapshot?.(plan.key, AggregateType, AggregateID, version, state);
+      await save(state, version);
     }
     options.onProgress?.({ done: version, total: target });
     if (ended) break;
   }
+  // Checked on every rehydration with snapshots, so a result never depends on whether one was used.
+  if (checked) checkSnapshotState(state, version);
   return { state, version };
 }

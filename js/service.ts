@@ -1,6 +1,6 @@
 import { callCore, writeInput } from './core.js';
 import { encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import { AtomServicesError, asStoreError, atCaller, invalidArgument, storeClosed } from './errors.js';
 import { checkHandler } from './handlers.js';
 import { InstantEventBus } from './instant-event-bus.js';
 import { MemoryEventStore } from './memory-store.js';
@@ -10,7 +10,7 @@ import { Projection, type ProjectionDefinition } from './projection.js';
 import { checkRehydrateOptions, rehydrateInPages, type RehydrateOptions } from './rehydration.js';
 import { Subscription, checkSubscribeOptions, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
 import type {
-  IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
+  AppendResult, IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
 } from './types.js';
 
 let defaultStore: () => IEventStore = () => new MemoryEventStore();
@@ -27,8 +27,15 @@ const MAX_UPCASTS = 16;
 // Appends made other than through this service are noticed by subscriptions within this time.
 const POLL_MS = 500;
 
-function fingerprint(upcasters: Record<string, unknown>): string {
-  const text = Object.entries(upcasters).map(([name, fn]) => `${name}=${String(fn)}`).join('\n');
+/** Runs `run` after the current turn: a dispatch resolves before its handlers start. */
+const immediate = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate;
+const afterThisTurn = (run: () => void): void => {
+  if (immediate) immediate(run);
+  else setTimeout(run, 0);
+};
+
+function fingerprint(upcasters: ReadonlyMap<string, unknown>): string {
+  const text = [...upcasters].map(([name, fn]) => `${name}=${String(fn)}`).join('\n');
   if (text === '') return '';
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
@@ -74,18 +81,21 @@ class Service implements IService {
   #inFlight = 0;
   #settled: { promise: Promise<void>; resolve: () => void } | undefined;
   readonly #subscriptions = new Set<Subscription>();
-  readonly #upcasters: Record<string, (event: IEvent) => IEvent>;
+  // A Map: event names are the user's, and `constructor` or `__proto__` must find no prototype.
+  readonly #upcasters: ReadonlyMap<string, (event: IEvent) => IEvent>;
   readonly #upcasterFingerprint: string;
   // Made only when a subscription waits for the next append, so a dispatch allocates none.
   #appended: { promise: Promise<void>; resolve: () => void } | undefined;
   #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  // Set once close() drained every dispatch (and what its handlers dispatched).
+  #closed = false;
 
   constructor(options: ServiceOptions) {
     this.#store = options.EventStore ?? defaultStore();
     this.#bus = options.EventBus ?? new InstantEventBus();
     this.#unsubscribes = (options.EventHandlers ?? []).map((handler) => this.#bus.subscribe(handler));
-    this.#upcasters = { ...(options.Upcasters ?? {}) };
+    this.#upcasters = new Map(Object.entries(options.Upcasters ?? {}));
     this.#upcasterFingerprint = fingerprint(this.#upcasters);
   }
 
@@ -99,7 +109,7 @@ class Service implements IService {
   #upcast = (event: IEvent): IEvent => {
     let current = event;
     for (let hop = 0; hop < MAX_UPCASTS; hop++) {
-      const upcast = this.#upcasters[current.EventName];
+      const upcast = this.#upcasters.get(current.EventName);
       if (!upcast) return current;
       current = upcast(current);
     }
@@ -117,15 +127,18 @@ class Service implements IService {
   async #dispatchEventual(input: IEvent | readonly IEvent[]): Promise<void> {
     const events = await this.#append(input);
     const bus = this.#bus;
-    if (bus instanceof InstantEventBus && !bus.hasHandlers) return;  // nothing to run: skip the promises
-    this.#track(bus.publish(events).catch((error) => this.#report(error)));
+    if (events.length === 0 || (bus instanceof InstantEventBus && !bus.hasHandlers)) return;  // nothing to run
+    // Tracked now, so close() waits for it; started after the caller's await resumed.
+    this.#track(new Promise<void>((resolve) => afterThisTurn(resolve))
+      .then(() => bus.publish(events))
+      .catch((error) => this.#report(error)));
   }
 
   async #dispatchStrong(input: IEvent | readonly IEvent[], notified: Notified): Promise<void> {
     let failure: AtomServicesError | undefined;
     try {
       const events = await this.#append(input);
-      await this.#bus.publish(events);
+      if (events.length > 0) await this.#bus.publish(events);
     } catch (error) {
       failure = error instanceof AtomServicesError ? error : asStoreError(error);
     }
@@ -136,25 +149,32 @@ class Service implements IService {
     }
   }
 
+  /** Appends the events; resolves the ones newly stored (retries of stored events are not). */
   async #append(input: IEvent | readonly IEvent[]): Promise<readonly IEvent[]> {
-    if (this.#closing) throw storeClosed('service');
+    if (this.#closed) throw storeClosed('service');
     const events: readonly IEvent[] = Array.isArray(input) ? input : [input as IEvent];
     const store = this.#store;
+    let result: AppendResult | void;
     if (store instanceof NativeEventStore) {
-      await store.append(events);  // validated by the core as it appends
-      this.#notifyAppended();
-      return events;
+      result = await store.append(events);  // validated by the core as it appends
+    } else {
+      // A store written in JS gets only events the core has validated.
+      const json = encodeEvents(events);
+      callCore((core) => core.validateEvents(writeInput(core, json)));
+      result = await this.#callStore(() => store.append(events));
     }
-    // A store written in JS gets only events the core has validated.
-    const json = encodeEvents(events);
-    callCore((core) => core.validateEvents(writeInput(core, json)));
-    try {
-      await store.append(events);
-    } catch (error) {
-      throw asStoreError(error);
-    }
-    this.#notifyAppended();
-    return events;
+    if (result?.appended !== 0) this.#notifyAppended();
+    // A store that does not say how many it stored is taken to have stored them all.
+    if (typeof result?.appended !== 'number' || result.appended >= events.length) return events;
+    return result.appended === 0 ? [] : this.#newlyStored(events, result);
+  }
+
+  /** The events of a batch that this append stored, when some of it were retries. */
+  async #newlyStored(events: readonly IEvent[], result: AppendResult): Promise<readonly IEvent[]> {
+    // Some were retries. The new ones took the last positions; an id held twice counts once.
+    const stored = await this.#callStore(() => this.#store.readAll({ fromPosition: result.lastPosition - result.appended + 1, limit: result.appended }));
+    const ids = new Set(stored.map(({ event }) => event._id));
+    return events.filter((event) => ids.delete(event._id));
   }
 
   #notifyAppended(): void {
@@ -164,21 +184,21 @@ class Service implements IService {
   }
 
   async getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]> {
-    this.#checkOpen();
+    this.#checkNotClosed();
     this.#checkStreamArguments({ AggregateType, AggregateID, options });
     const events = await this.#callStore(() => this.#store.readStream(AggregateType, AggregateID, options));
     return events.map(this.#upcast) as E[];
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
-    this.#checkOpen();
+    this.#checkNotClosed();
     this.#checkStreamArguments({ AggregateType, AggregateID });
     return this.#callStore(() => this.#store.getVersion(AggregateType, AggregateID));
   }
 
   async rehydrate<S, E extends IEvent = IEvent>(AggregateType: string, AggregateID: string,
     reducer: IReducer<S, E> | NativeReducer<S>, ...rest: [S?, RehydrateOptions?]): Promise<Rehydrated<S>> {
-    this.#checkOpen();
+    this.#checkNotClosed();
     const native = reducer instanceof NativeReducer;
     if (!native && typeof reducer !== 'function') throw invalidArgument('reducer', 'must be a function (state, event) => state or a NativeReducer');
     const [initialState, options = {}] = native ? [reducer.initialState, rest[0] as RehydrateOptions | undefined] : rest;
@@ -190,8 +210,9 @@ class Service implements IService {
       options.onProgress?.({ done: result.version, total: result.version });
       return result;
     }
-    const host = { store, upcast: this.#upcast, upcasterFingerprint: this.#upcasterFingerprint };
-    return this.#callStore(() => rehydrateInPages(host, AggregateType, AggregateID, reducer as IReducer<S>, initialState as S, options));
+    const host = { store, upcast: this.#upcast, upcasterFingerprint: this.#upcasterFingerprint, callStore: this.#callStore };
+    // Not wrapped as a store failure: an error of the reducer or an upcaster is the user's own.
+    return rehydrateInPages(host, AggregateType, AggregateID, reducer as IReducer<S>, initialState as S, options);
   }
 
   subscribe<E extends IEvent = IEvent>(options: SubscribeOptions, handler: SubscriptionHandler<E>): () => void {
@@ -216,7 +237,7 @@ class Service implements IService {
     const subscription = new Subscription({
       store: this.#store,
       upcast: this.#upcast,
-      nextAppend: () => Promise.race([(this.#appended ??= Service.#signal()).promise, new Promise<void>((r) => setTimeout(r, POLL_MS))]),
+      nextAppend: () => Promise.race([(this.#appended ??= Service.#signal()).promise, this.#pollDelay()]),
       report: (error) => this.#report(error),
     }, options, handler);
     this.#subscriptions.add(subscription);
@@ -224,7 +245,20 @@ class Service implements IService {
     return subscription;
   }
 
-  onError(listener: (error: AtomServicesError) => void): () => void {
+  /**
+   * The wait before a subscription looks for appends made elsewhere. Only this process
+   * writes a core store (memory, files, IndexedDB), so there the timer does not keep a
+   * Node process alive: a forgotten subscription must not hang it.
+   */
+  #pollDelay(): Promise<void> {
+    const local = this.#store instanceof NativeEventStore;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, POLL_MS) as { unref?: () => void };
+      if (local) timer.unref?.();
+    });
+  }
+
+    onError(listener: (error: AtomServicesError) => void): () => void {
     if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function (error) => void');
     const entry = (error: AtomServicesError) => listener(error);  // one entry per call
     this.#listeners.add(entry);
@@ -233,10 +267,12 @@ class Service implements IService {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#allSettled();
+      await this.#drain();
       for (const subscription of this.#subscriptions) subscription.stop();
       this.#notifyAppended();
       await Promise.allSettled([...this.#subscriptions].map((s) => s.done));
+      await this.#drain();  // what the last subscription handlers dispatched
+      this.#closed = true;
       for (const unsubscribe of this.#unsubscribes) unsubscribe();
       this.#unwatch?.();
       await this.#callStore(() => this.#store.close());
@@ -244,8 +280,14 @@ class Service implements IService {
     return this.#closing;
   }
 
+  /** New subscriptions and projections are refused from the moment close() is called. */
   #checkOpen(): void {
     if (this.#closing) throw storeClosed('service');
+  }
+
+  /** Dispatches and reads are accepted until close() drained: handlers in flight may still react. */
+  #checkNotClosed(): void {
+    if (this.#closed) throw storeClosed('service');
   }
 
   // Our own stores validate in the core; a store written in JS gets validated arguments too.
@@ -254,18 +296,24 @@ class Service implements IService {
     callCore((core) => core.checkStreamQuery(encodeRequest(request)));
   }
 
-  async #callStore<T>(call: () => Promise<T>): Promise<T> {
+  #callStore = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
     } catch (error) {
-      throw asStoreError(error);
+      throw atCaller(asStoreError(error));
     }
-  }
+  };
 
-  #track<T>(promise: Promise<T>): Promise<T> {
+  /** Counts the work until it settles; its error carries the stack of whoever awaits it. */
+  async #track<T>(promise: Promise<T>): Promise<T> {
     this.#inFlight++;
-    promise.then(this.#forget, this.#forget);
-    return promise;
+    try {
+      return await promise;
+    } catch (error) {
+      throw atCaller(error);
+    } finally {
+      this.#forget();
+    }
   }
 
   #forget = (): void => {
@@ -273,6 +321,11 @@ class Service implements IService {
     this.#settled.resolve();
     this.#settled = undefined;
   };
+
+  /** Resolves once nothing is in flight, including what was dispatched while waiting. */
+  async #drain(): Promise<void> {
+    while (this.#inFlight > 0) await this.#allSettled();
+  }
 
   /** Resolves once every dispatch and publication tracked so far has settled. */
   #allSettled(): Promise<void> {

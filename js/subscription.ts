@@ -55,12 +55,16 @@ export class Subscription {
   readonly #names: Set<string> | undefined;
   #stopped = false;
   #caughtUp: (() => void) | undefined;
+  // Ends the wait for new events early: stop() must not wait for the next poll.
+  #wake: (() => void) | undefined;
   /** Resolves once the subscription has handled every event that existed when it started. */
   readonly caughtUp: Promise<void>;
   /** Settles when the subscription stopped. */
   readonly done: Promise<void>;
   /** The next global position to read. */
   position = 1;
+  /** Why the subscription stopped by itself (its handler or the store failed). */
+  error: AtomServicesError | undefined;
 
   constructor(host: SubscriptionHost, options: SubscribeOptions, handler: SubscriptionHandler) {
     this.#host = host;
@@ -74,6 +78,15 @@ export class Subscription {
 
   stop(): void {
     this.#stopped = true;
+    this.#wake?.();
+  }
+
+  #nextAppend(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();  // stopped while it read
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      void this.#host.nextAppend().then(resolve);
+    }).finally(() => { this.#wake = undefined; });
   }
 
   async #start(): Promise<number> {
@@ -103,7 +116,7 @@ export class Subscription {
         const page = await this.#host.store.readAll({ fromPosition: this.position, limit: PAGE });
         if (page.length === 0) {
           this.#caughtUp?.();
-          await this.#host.nextAppend();
+          await this.#nextAppend();
           continue;
         }
         await this.#handle(page);
@@ -111,8 +124,9 @@ export class Subscription {
       }
     } catch (error) {
       const name = this.#options.name ? ` '${this.#options.name}'` : '';
-      this.#host.report(error instanceof AtomServicesError ? error
-        : new AtomServicesError('HANDLER_FAILED', `subscription${name} stopped at position ${this.position}: ${error instanceof Error ? error.message : String(error)}`, {}, error));
+      this.error = error instanceof AtomServicesError ? error
+        : new AtomServicesError('HANDLER_FAILED', `subscription${name} stopped at position ${this.position}: ${error instanceof Error ? error.message : String(error)}`, {}, error);
+      this.#host.report(this.error);
     } finally {
       this.#stopped = true;
       this.#caughtUp?.();

@@ -3,6 +3,7 @@
 // Synchronous, no store involved. Native reducers fold in the core exactly as rehydrate does.
 import { callCoreJson, writeInput } from './core.js';
 import { encodeEvents } from './encode.js';
+import { difference, render } from './deep-equal.js';
 import { invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
 import type { ProjectionDefinition } from './projection.js';
@@ -15,18 +16,10 @@ export class ExpectationError extends Error {
   }
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  return keysA.length === keysB.length &&
-    keysA.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
-function expectSame(actual: unknown, expected: unknown, what: string): void {
-  if (!sameValue(actual, expected)) {
-    throw new ExpectationError(`${what} differs\n  expected: ${JSON.stringify(expected)}\n  actual:   ${JSON.stringify(actual)}`);
+function expectSame(actual: unknown, expected: unknown, what: string, root: string): void {
+  const found = difference(actual, expected, root);
+  if (found) {
+    throw new ExpectationError(`${what} differs at ${found}\n  expected: ${render(expected)}\n  actual:   ${render(actual)}`);
   }
 }
 
@@ -58,7 +51,7 @@ function fold<S, E extends IEvent>(events: readonly E[], reducer: IReducer<S, E>
   } else {
     throw invalidArgument('reducer', 'must be a function (state, event) => state or a NativeReducer');
   }
-  const folded: Folded<S> = { state, version, thenExpect: (expected) => { expectSame(state, expected, 'the state'); return folded; } };
+  const folded: Folded<S> = { state, version, thenExpect: (expected) => { expectSame(state, expected, 'the state', 'state'); return folded; } };
   return folded;
 }
 
@@ -73,7 +66,7 @@ function project<S, E extends IEvent>(events: readonly E[], definition: Projecti
   }
   const projected: Projected<S> = {
     states,
-    thenExpect: (expected) => { expectSame(Object.fromEntries(states), expected, 'the projection'); return projected; },
+    thenExpect: (expected) => { expectSame(Object.fromEntries(states), expected, 'the projection', 'states'); return projected; },
   };
   return projected;
 }

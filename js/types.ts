@@ -36,7 +36,10 @@ export interface IEventHandler<E extends IEvent = IEvent> {
 export type IReducer<S, E extends IEvent = IEvent> = (state: S, event: E) => S;
 
 export interface AppendResult {
-  /** Events newly stored; a retried event that is already stored is not counted. */
+  /**
+   * Events newly stored; a retried event that is already stored is not counted. The
+   * service runs handlers for these only (found at the last `appended` positions).
+   */
   appended: number;
   /** The global position of the newest event in the store. */
   lastPosition: number;

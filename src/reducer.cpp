@@ -108,6 +108,23 @@ State* parent_of(State& state, const std::vector<std::string>& path, bool create
   return node->is_object() ? node : nullptr;
 }
 
+// JSON equality: objects are equal when they hold the same members in any order (the
+// state keeps insertion order, so its own operator== would tell {a,b} from {b,a}).
+bool same_json(const State& a, const State& b) {
+  if (a.is_object() && b.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [key, value] : a.items()) {
+      auto other = b.find(key);
+      if (other == b.end() || !same_json(value, *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array() && b.is_array()) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_json);
+  }
+  return a == b;
+}
+
 double number_or(const State* value, double fallback) {
   return value && value->is_number() ? value->get<double>() : fallback;
 }
@@ -151,7 +168,7 @@ void apply_op(State& state, const Operation& op, const State* operand) {
       if (!current || !current->is_array()) return;
       State kept = State::array();
       for (const State& item : *current) {
-        if (!(item == *operand)) kept.push_back(item);
+        if (!same_json(item, *operand)) kept.push_back(item);
       }
       *current = std::move(kept);
       break;

@@ -18,6 +18,8 @@ describe('eventual consistency: dispatch(event)', () => {
     const [event] = accountEvents(1);
     await service.dispatch(event);
     assert.equal(await service.getVersion('Account', event.AggregateID), 1);
+    assert.deepEqual(log, []);  // handlers start after the caller's await resumed
+    await settle();
     assert.deepEqual(log, ['AccountOpened:1']);  // started, not finished: the Promise did not wait
     release();
     await service.close();

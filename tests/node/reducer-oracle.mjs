@@ -2,6 +2,17 @@
 // against, and the generator of random event streams to check it on.
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+// JSON equality: objects match by their members, in any key order.
+function sameJson(a, b) {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  }
+  return a === b;
+}
 
 function operandOf(op, event) {
   if ('value' in op) return op.value;
@@ -53,7 +64,7 @@ function apply(state, op, operand) {
       break;
     case 'remove':
       if (!Array.isArray(current)) return;
-      parent[key] = current.filter((item) => JSON.stringify(item) !== JSON.stringify(operand));
+      parent[key] = current.filter((item) => !sameJson(item, operand));
       break;
     case 'merge':
       if (!isObject(operand)) return;

@@ -70,3 +70,12 @@ const error = new AtomServicesError('CONCURRENCY_CONFLICT', 'x', { expectedVersi
 new AtomServicesError('OOPS', 'x');
 const unsubscribe: () => void = service.onError((e) => { e.code; });
 void customBus; void storeType; void error; void unsubscribe; void rehydrated;
+
+// A projection's failure is typed: `error` is an AtomServicesError or undefined.
+const projection = service.project<{ balance: number }, Deposited>({ reducer, initialState: { balance: 0 } });
+const failure: AtomServicesError | undefined = projection.error;
+if (failure) { const failedCode: ErrorCode = failure.code; void failedCode; }
+// @ts-expect-error error is read-only
+projection.error = undefined;
+const readyOrFailed: Promise<void> = projection.ready();
+void readyOrFailed;
