@@ -19,7 +19,7 @@ target_compile_options(atomservices_fuzz_core PUBLIC ${ATOMSERVICES_FUZZ_FLAGS} 
 target_link_options(atomservices_fuzz_core PUBLIC -fsanitize=address,undefined)
 
 add_custom_target(fuzz)
-foreach(target fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer)
+foreach(target fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer fuzz_index)
   add_executable(${target} tests/fuzz/${target}.cpp)
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
   target_link_libraries(${target} PRIVATE atomservices_fuzz_core -fsanitize=fuzzer)
@@ -29,7 +29,7 @@ foreach(target fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer
   add_test(NAME ${target}_seeds COMMAND ${target} ${seeds})
 endforeach()
 
-# Writes the binary seeds of fuzz_frames and fuzz_store_open (see make_seeds.cpp).
+# Writes the binary seeds of fuzz_frames, fuzz_store_open and fuzz_index (see make_seeds.cpp).
 add_executable(make_seeds tests/fuzz/make_seeds.cpp)
 target_link_libraries(make_seeds PRIVATE atomservices_fuzz_core)
 add_dependencies(fuzz make_seeds)

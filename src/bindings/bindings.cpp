@@ -37,7 +37,7 @@ auto guard(F&& body) -> decltype(body()) {
   } catch (const as::Error& e) {
     throw_to_js(as::error_code_name(e.code()), e.what(), e.details());
   } catch (const std::bad_alloc&) {
-    throw_to_js("INTERNAL", "out of memory in the WebAssembly core", "{}");
+    throw_to_js("OUT_OF_MEMORY", "the WebAssembly core ran out of memory (2 GB at most, shared by every store here)", "{}");
   } catch (const std::exception& e) {
     throw_to_js("INTERNAL", e.what(), "{}");
   }

@@ -72,6 +72,7 @@ std::string name_of(uint8_t selector, std::string_view content) {
     case 0xF1: return segment_name(UINT64_MAX);
     case 0xF2: return segment_name(1) + ".tmp";
     case 0xF3: return "segment-000000000000000A.log";
+    case 0xF4: return "segment-0000000000000001.idx";  // an index file, damaged or not
     default: return "notes.txt";
   }
 }
@@ -122,11 +123,19 @@ struct State {
   }
 };
 
+// Damage in a closed segment whose index file reads is found when its events are read:
+// then the state is that refusal, the same on every open.
 State state_of(const SegmentStore& store) {
-  State s{store.log().read_all({}), store.log().checkpoint("fuzz"), std::nullopt, store.corruption().has_value()};
-  if (auto found = store.log().find_snapshot("fuzz@1", "Fuzz", "f1", Limits::kMaxVersion)) {
-    s.snapshot = std::make_pair(found->first, *found->second);
+  State s{{}, store.log().checkpoint("fuzz"), std::nullopt, false};
+  try {
+    s.events = store.log().read_all({});
+    if (auto found = store.log().find_snapshot("fuzz@1", "Fuzz", "f1", Limits::kMaxVersion)) {
+      s.snapshot = std::make_pair(found->first, std::string(found->second));
+    }
+  } catch (const Error& e) {
+    s.events = "refused: " + std::string(error_code_name(e.code()));
   }
+  s.corrupt = store.corruption().has_value();
   return s;
 }
 

@@ -1,4 +1,4 @@
-// Writes the binary seed inputs of fuzz_frames and fuzz_store_open from what the real
+// Writes the binary seed inputs of fuzz_frames, fuzz_store_open and fuzz_index from what the real
 // engine writes: make_seeds <corpus directory>. The committed seeds came from it; run it
 // again only when the record format changes.
 #include <dirent.h>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../src/frames.hpp"
+#include "../../src/segment_index.hpp"
 #include "atomservices/segment_store.hpp"
 
 using namespace atomservices;
@@ -57,7 +58,10 @@ std::string store_input(uint8_t flags, size_t segment_bytes, size_t fanout, int 
   std::vector<std::string> names;
   DIR* d = opendir(dir);
   while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') names.push_back(e->d_name);
+    std::string name = e->d_name;
+    bool index = name.size() > 4 && name.compare(name.size() - 4, 4, ".idx") == 0;  // rebuilt when missing
+    if (name[0] != '.' && !index) names.push_back(name);
+    if (index) unlink((std::string(dir) + "/" + name).c_str());
   }
   closedir(d);
   std::sort(names.begin(), names.end());
@@ -127,5 +131,26 @@ int main(int argc, char** argv) {
   // A merge interrupted after its rename: segment 2 is covered by segment 1; a .tmp remains.
   save(store_dir + "merge-leftover", std::string(1, static_cast<char>(kLarge)) + "\x01" + head + two + one +
                                          "--8<--\x02" + frames::header(2) + one + "--8<--\xF2" + head);
+  const std::string index_dir = std::string(argv[1]) + "/fuzz_index/";
+  auto index_input = [](uint64_t first, uint64_t segment_bytes, const IndexBuilder& builder) {
+    std::string input;
+    frames::put<uint64_t>(input, first);
+    frames::put<uint64_t>(input, segment_bytes);
+    return input + builder.finish(segment_bytes);
+  };
+  IndexBuilder small(1);
+  small.add_event(*parse_uuid("0f8fad5b-d9cb-469f-a165-7086772895aa"), std::string("A\0a1", 4), 1, {29, 100, 7});
+  small.add_event(*parse_uuid("1f8fad5b-d9cb-469f-a165-7086772895aa"), std::string("A\0a2", 4), 1, {129, 80, 9});
+  small.add_snapshot({"reducer@1", "A", "a1", 1, {300, 10, 3}});
+  small.add_checkpoint("projection", 2);
+  save(index_dir + "two-events", index_input(1, 400, small));
+  IndexBuilder many(1000);
+  for (int n = 0; n < 2500; ++n) {  // several frames in every table
+    char id[37];
+    std::snprintf(id, sizeof id, "%08x-d9cb-469f-a165-7086772895aa", n * 2654435761u);
+    many.add_event(*parse_uuid(id), "A" + std::string(1, '\0') + "a" + std::to_string(n % 300), n / 300 + 1,
+                   {29 + 200ull * n, 200, static_cast<uint32_t>(n)});
+  }
+  save(index_dir + "many-events", index_input(1000, 29 + 200 * 2500, many));
   return 0;
 }
