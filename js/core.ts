@@ -11,7 +11,7 @@ export interface CoreStore {
   readStream(request: string): CoreOutput;
   readAll(request: string): CoreOutput;
   version(request: string): number;
-  getEvent(id: string): string | undefined;
+  getEvent(id: string): CoreOutput | undefined;
   lastPosition(): number;
   rehydrate(definition: string, request: string): CoreOutput;
   getSnapshot(request: string): string | undefined;
@@ -122,7 +122,12 @@ const decoder = new TextDecoder();
 
 /** Runs a core call that answers JSON in its output buffer, and parses it (a copy: nothing points into the core after). */
 export function callCoreJson<T>(body: (module: CoreModule) => CoreOutput): T {
-  return JSON.parse(decoder.decode(callCore(body))) as T;
+  return parseOutput(callCore(body));
+}
+
+/** Parses JSON in the core's output buffer (a copy: nothing points into the core after). */
+export function parseOutput<T>(output: CoreOutput): T {
+  return JSON.parse(decoder.decode(output)) as T;
 }
 
 /** Checks a name (EventName, AggregateType, ...) in the core; a giant is refused before it crosses. */

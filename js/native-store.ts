@@ -1,5 +1,5 @@
 // The JS face of every store that lives in the WebAssembly core.
-import { callCore, callCoreJson, writeInput, type CoreModule, type CoreStore } from './core.js';
+import { callCore, callCoreJson, parseOutput, writeInput, type CoreModule, type CoreStore } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, atCaller, invalidArgument, storeClosed } from './errors.js';
 import type { NativeReducer } from './native-reducer.js';
@@ -112,7 +112,7 @@ export abstract class NativeEventStore implements IEventStore {
     if (typeof _id !== 'string') throw invalidArgument('_id', `must be a string, got ${_id === null ? 'null' : typeof _id}`);
     const store = await this.opened();
     const json = callCore(() => store.getEvent(_id));
-    return json === undefined ? undefined : JSON.parse(json);
+    return json === undefined ? undefined : parseOutput(json);
   }
 
   async getLastPosition(): Promise<number> {

@@ -115,6 +115,22 @@ std::vector<uint64_t> EventLog::positions(std::string_view type, std::string_vie
   return out;
 }
 
+void EventLog::each_in_stream(std::string_view type, std::string_view id, int64_t from, int64_t to,
+                              const LogStorage::StreamVisitor& visit) const {
+  const Stream* stream = find_stream(type, id);
+  int64_t sealed_until = stream ? stream->first_version - 1 : std::numeric_limits<int64_t>::max();
+  bool going = true;
+  if (source_ && base_ > 0 && from <= std::min(to, sealed_until)) {
+    source_->sealed_stream(stream_key(type, id), from, std::min(to, sealed_until), [&](int64_t v, std::string_view json) {
+      return going = visit(v, json);
+    });
+  }
+  if (!stream) return;
+  for (int64_t v = std::max(from, stream->first_version); going && v <= std::min(to, stream->version()); ++v) {
+    going = visit(v, body(stream->positions[static_cast<size_t>(v - stream->first_version)]));
+  }
+}
+
 void EventLog::seal_through(uint64_t position) {
   events_.clear();
   bodies_.clear();
@@ -131,9 +147,9 @@ std::optional<std::string_view> EventLog::find(std::string_view event_id) const 
 
 std::optional<std::string_view> EventLog::find(const Uuid128& key) const {
   uint64_t position = id_index_.find(key);
-  if (position == 0 && source_ && base_ > 0) position = source_->sealed_find(key);
-  if (position == 0) return std::nullopt;
-  return body(position);
+  if (position != 0) return body(position);
+  if (source_ && base_ > 0) return source_->sealed_find(key);
+  return std::nullopt;
 }
 
 std::string_view EventLog::body(uint64_t position) const {
@@ -245,11 +261,19 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
                                   const StreamReadOptions& options) const {
   std::string out = "[";
   int64_t low = std::max<int64_t>(options.from_version, 1);
-  std::vector<uint64_t> found = positions(type, id, low, options.to_version);
-  size_t count = std::min(options.limit, found.size());
-  for (size_t n = 0; n < count; ++n) {
-    if (n > 0) out += ',';
-    out += body(options.backward ? found[found.size() - 1 - n] : found[n]);
+  size_t count = 0;
+  auto add = [&](std::string_view json) {
+    if (count++ > 0) out += ',';
+    out += json;
+  };
+  if (options.backward) {
+    std::vector<uint64_t> found = positions(type, id, low, options.to_version);
+    for (size_t n = 0; n < found.size() && count < options.limit; ++n) add(body(found[found.size() - 1 - n]));
+  } else if (options.limit > 0) {
+    each_in_stream(type, id, low, options.to_version, [&](int64_t, std::string_view json) {
+      add(json);
+      return count < options.limit;
+    });
   }
   out += ']';
   return out;

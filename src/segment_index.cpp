@@ -14,9 +14,11 @@ using frames::Reader;
 constexpr std::string_view kMagic = "ATOMIDX1";
 constexpr uint32_t kTrailerMagic = 0x58444941;
 enum Kind : uint8_t { kBodies = 10, kIds = 11, kStreams = 12, kSummary = 13 };
-constexpr size_t kBodiesPerFrame = 1024;
-constexpr size_t kIdsPerFrame = 800;
-constexpr size_t kStreamFrameBytes = 16 << 10;
+constexpr size_t kBodiesPerFrame = 128;  // small table frames: a random lookup reads little
+constexpr size_t kIdsPerFrame = 110;
+constexpr size_t kIdEntryBytes = 36;      // id, position, where its body is
+constexpr size_t kStreamEventBytes = 20;  // position, where its body is
+constexpr size_t kStreamFrameBytes = 4 << 10;
 constexpr int kBloomProbes = 7;
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser
@@ -157,6 +159,7 @@ std::string IndexBuilder::finish(uint64_t segment_bytes) const {
     put<uint64_t>(id_table.payload(), ids[i].first.high);
     put<uint64_t>(id_table.payload(), ids[i].first.low);
     put<uint32_t>(id_table.payload(), ids[i].second);
+    put_location(id_table.payload(), bodies_[ids[i].second]);
     if ((i + 1) % kIdsPerFrame == 0 || i + 1 == ids.size()) id_table.flush(note_into(id_refs, id_frames));
   }
   put<uint32_t>(summary, id_frames);
@@ -170,7 +173,10 @@ std::string IndexBuilder::finish(uint64_t segment_bytes) const {
     put_string(streams.payload(), it->first);
     put<uint64_t>(streams.payload(), static_cast<uint64_t>(it->second.first_version));
     put<uint32_t>(streams.payload(), static_cast<uint32_t>(it->second.offsets.size()));
-    for (uint32_t offset : it->second.offsets) put<uint32_t>(streams.payload(), offset);
+    for (uint32_t offset : it->second.offsets) {
+      put<uint32_t>(streams.payload(), offset);
+      put_location(streams.payload(), bodies_[offset]);
+    }
     if (streams.size() >= kStreamFrameBytes || std::next(it) == streams_.end()) {
       streams.flush(note_into(stream_refs, stream_frames));
     }
@@ -288,23 +294,26 @@ BodyLocation SegmentIndex::body(uint64_t position, const Fetch& fetch) const {
   return take_location(r);
 }
 
-uint64_t SegmentIndex::find(const Uuid128& id, const Fetch& fetch) const {
-  if (!ids_.may_contain(hash_id(id))) return 0;
+std::optional<std::pair<uint64_t, BodyLocation>> SegmentIndex::find(const Uuid128& id, const Fetch& fetch) const {
+  if (!ids_.may_contain(hash_id(id))) return std::nullopt;
   auto after = std::upper_bound(id_frames_.begin(), id_frames_.end(), id,
                                 [](const Uuid128& key, const auto& entry) { return id_less(key, entry.first); });
-  if (after == id_frames_.begin()) return 0;
+  if (after == id_frames_.begin()) return std::nullopt;
   const FrameRef& ref = std::prev(after)->second;
   std::string_view entries = table(fetch, ref.at, ref.length, kIds);
-  size_t low = 0, high = entries.size() / 20;
-  while (low < high) {  // binary search over fixed 20-byte entries
+  size_t low = 0, high = entries.size() / kIdEntryBytes;
+  while (low < high) {  // binary search over fixed-size entries
     size_t middle = (low + high) / 2;
-    Reader r(entries.substr(middle * 20, 20));
+    Reader r(entries.substr(middle * kIdEntryBytes, kIdEntryBytes));
     Uuid128 key{r.get<uint64_t>(), r.get<uint64_t>()};
-    if (key == id) return first_ + r.get<uint32_t>();
+    if (key == id) {
+      uint64_t position = first_ + r.get<uint32_t>();
+      return std::make_pair(position, take_location(r));
+    }
     if (id_less(key, id)) low = middle + 1;
     else high = middle;
   }
-  return 0;
+  return std::nullopt;
 }
 
 std::optional<StreamRun> SegmentIndex::stream(std::string_view key, const Fetch& fetch) const {
@@ -319,12 +328,16 @@ std::optional<StreamRun> SegmentIndex::stream(std::string_view key, const Fetch&
     int64_t first_version = static_cast<int64_t>(r.get<uint64_t>());
     uint32_t count = r.get<uint32_t>();
     if (entry_key != key) {
-      r.take(static_cast<size_t>(count) * 4);
+      r.take(static_cast<size_t>(count) * kStreamEventBytes);
       continue;
     }
-    StreamRun run{first_version, {}};
+    StreamRun run{first_version, {}, {}};
     run.positions.reserve(count);
-    for (uint32_t i = 0; i < count && r.ok(); ++i) run.positions.push_back(first_ + r.get<uint32_t>());
+    run.bodies.reserve(count);
+    for (uint32_t i = 0; i < count && r.ok(); ++i) {
+      run.positions.push_back(first_ + r.get<uint32_t>());
+      run.bodies.push_back(take_location(r));
+    }
     if (!r.ok()) break;
     return run;
   }

@@ -51,7 +51,7 @@ class IndexBuilder {
   };
   uint64_t first_;
   std::vector<BodyLocation> bodies_;
-  std::vector<std::pair<Uuid128, uint32_t>> ids_;
+  std::vector<std::pair<Uuid128, uint32_t>> ids_;  // and the offset of its body in bodies_
   std::map<std::string, Run> streams_;
   std::vector<IndexedSnapshot> snapshots_;
   std::map<std::string, uint64_t> checkpoints_;
@@ -78,6 +78,7 @@ uint64_t hash_key(std::string_view key);
 struct StreamRun {
   int64_t first_version = 0;
   std::vector<uint64_t> positions;
+  std::vector<BodyLocation> bodies;
 };
 
 // A closed segment's index: the summary lives in memory; table frames are read on demand
@@ -101,7 +102,8 @@ class SegmentIndex {
   size_t memory_bytes() const;
 
   BodyLocation body(uint64_t position, const Fetch& fetch) const;
-  uint64_t find(const Uuid128& id, const Fetch& fetch) const;  // global position, 0 when absent
+  // The event's global position and body, when the segment holds it.
+  std::optional<std::pair<uint64_t, BodyLocation>> find(const Uuid128& id, const Fetch& fetch) const;
   std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
 
  private:

@@ -559,12 +559,25 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
   return 0;
 }
 
-uint64_t SegmentStore::sealed_find(const Uuid128& id) const {
+std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
     auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
-    if (uint64_t position = it->index->find(id, fetch)) return position;
+    if (auto found = it->index->find(id, fetch)) return checked_body(*it, found->second);
   }
-  return 0;
+  return std::nullopt;
+}
+
+void SegmentStore::sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const {
+  for (const Segment& segment : closed_) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
+    auto run = segment.index->stream(stream_key, fetch);
+    if (!run) continue;
+    for (size_t i = 0; i < run->bodies.size(); ++i) {
+      int64_t version = run->first_version + static_cast<int64_t>(i);
+      if (version > to) return;
+      if (version >= from && !visit(version, checked_body(segment, run->bodies[i]))) return;
+    }
+  }
 }
 
 void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const {
@@ -583,7 +596,10 @@ void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, i
 std::string_view SegmentStore::sealed_body(uint64_t position) const {
   const Segment& segment = closed_holding(position);
   auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
-  BodyLocation location = segment.index->body(position, fetch);
+  return checked_body(segment, segment.index->body(position, fetch));
+}
+
+std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {
   std::string_view body = read_closed(segment, location.at, location.length);
   if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
   return body;

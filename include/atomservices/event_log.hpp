@@ -3,6 +3,7 @@
 // rules every store enforces (dense versions, idempotent retries, all-or-nothing batches).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -43,9 +44,12 @@ class LogStorage {
   virtual std::string_view read(uint64_t position, uint64_t at, uint32_t length) const = 0;
   // Sealed events (positions up to the log's sealed()): a stream's newest version there (0:
   // none), an id's position (0: none), a stream's positions for versions from..to, a body.
+  // Visits versions from..to of a sealed stream with their bodies, until visit says stop.
+  using StreamVisitor = std::function<bool(int64_t version, std::string_view body)>;
   virtual int64_t sealed_version(std::string_view stream_key) const = 0;
-  virtual uint64_t sealed_find(const Uuid128& id) const = 0;
+  virtual std::optional<std::string_view> sealed_find(const Uuid128& id) const = 0;
   virtual void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const = 0;
+  virtual void sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const = 0;
   virtual std::string_view sealed_body(uint64_t position) const = 0;
 };
 
@@ -137,6 +141,9 @@ class EventLog {
   };
   std::optional<std::string_view> find(const Uuid128& key) const;
   std::string_view body(uint64_t position) const;
+  // Visits the stream's versions from..to with their bodies, in order, until visit says stop.
+  void each_in_stream(std::string_view type, std::string_view id, int64_t from, int64_t to,
+                      const LogStorage::StreamVisitor& visit) const;
   // The positions of the stream's versions from..to, in version order.
   std::vector<uint64_t> positions(std::string_view type, std::string_view id, int64_t from, int64_t to) const;
   void add(uint32_t stream, std::string_view json, uint64_t at);
@@ -165,9 +172,10 @@ class EventLog {
 
 template <class Visit>
 void EventLog::visit_stream(std::string_view type, std::string_view id, int64_t from, int64_t to, Visit&& visit) const {
-  from = from < 1 ? 1 : from;
-  std::vector<uint64_t> found = positions(type, id, from, to);
-  for (size_t i = 0; i < found.size(); ++i) visit(from + static_cast<int64_t>(i), body(found[i]));
+  each_in_stream(type, id, from < 1 ? 1 : from, to, [&](int64_t version, std::string_view json) {
+    visit(version, json);
+    return true;
+  });
 }
 
 }  // namespace atomservices

@@ -63,7 +63,7 @@ struct StorageStats {
 // Pieces of immutable files (closed segments, index files), least recently used out first.
 class BlockCache {
  public:
-  static constexpr size_t kBlockBytes = 64 << 10;
+  static constexpr size_t kBlockBytes = 4 << 10;  // a page: a random read costs little more than its event
   explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
   // The block, read by `load` when it is not cached.
   template <class Load>
@@ -104,6 +104,7 @@ const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
 }
 
 class SegmentIndex;
+struct BodyLocation;
 
 class SegmentStore : private LogStorage {
  public:
@@ -149,8 +150,10 @@ class SegmentStore : private LogStorage {
 
   std::string_view read(uint64_t position, uint64_t at, uint32_t length) const override;
   int64_t sealed_version(std::string_view stream_key) const override;
-  uint64_t sealed_find(const Uuid128& id) const override;
+  std::optional<std::string_view> sealed_find(const Uuid128& id) const override;
   void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const override;
+  void sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const override;
+  std::string_view checked_body(const Segment& segment, const BodyLocation& location) const;
   std::string_view sealed_body(uint64_t position) const override;
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;

@@ -108,7 +108,7 @@ class Store : public Backend {
   val get_event(const std::string& id) const {
     return guard([&] {
       std::optional<std::string_view> json = this->log().find(id);
-      return json ? val(std::string(*json)) : val::undefined();
+      return json ? output(std::string(*json)) : val::undefined();
     });
   }
   // {"state":..,"version":N}, folded by a native reducer, saving snapshots on the way.

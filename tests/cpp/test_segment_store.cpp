@@ -203,7 +203,7 @@ TEST_CASE("event bodies are read back from the files through a small cache, the 
   TempDir dir;
   SegmentStoreOptions o = small(dir.path);
   o.segment_bytes = 256 << 10;
-  o.cache_bytes = 128 << 10;  // two blocks: most reads miss
+  o.cache_bytes = 128 << 10;  // less than the largest events: most reads miss
   EventLog oracle;
   auto store = open(o);
   std::mt19937 random(7);

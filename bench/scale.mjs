@@ -1,0 +1,79 @@
+// Scale: a FileEventStore of SCALE_EVENTS events (default 10M, ~500 bytes each, over 100k
+// aggregates) beside an event store written on better-sqlite3, on the same work. Each
+// store is filled by one process, then a fresh process opens it and times: the open, the
+// memory after it, a cold rehydration of one aggregate of 1,000 events spread over the
+// log, getEvent by random _id, readAll of 1,000 events from a random position, and 100
+// concurrent dispatchers; a third process times the same dispatchers on an empty store.
+// better-sqlite3 is installed for the run when missing (it builds from source).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machine, saveResults, writeSection } from './lib.mjs';
+
+const EVENTS = Number(process.env.SCALE_EVENTS ?? 10_000_000);
+const scratch = process.env.SCALE_DIR ?? tmpdir();
+try {
+  createRequire(import.meta.url).resolve('better-sqlite3');
+} catch {
+  console.error('scale: installing better-sqlite3 for this run');
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', 'better-sqlite3'], { stdio: 'inherit' });
+}
+
+const child = new URL('./scale/child.mjs', import.meta.url).pathname;
+const run = (args, input) => JSON.parse(execFileSync(process.execPath, [child, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26 }));
+
+const results = {};
+for (const kind of ['atomservices', 'better-sqlite3']) {
+  const directory = mkdtempSync(join(scratch, 'atomservices-scale-'));
+  const empty = mkdtempSync(join(scratch, 'atomservices-scale-empty-'));
+  try {
+    let started = performance.now();
+    const { ids } = run(['fill', kind, directory, String(EVENTS)]);
+    const fillRate = EVENTS / (performance.now() - started) * 1000;
+    const measured = run(['measure', kind, directory, String(EVENTS)], JSON.stringify({ ids }));
+    const atZero = run(['empty', kind, empty, '0']);
+    results[kind] = { fillRate, ...measured, dispatchAtZero: atZero.dispatchRate };
+    console.error(`scale: ${kind}`, JSON.stringify(results[kind]));
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
+
+const ours = results.atomservices, theirs = results['better-sqlite3'];
+const millions = (EVENTS / 1e6).toLocaleString('en');
+const targets = [
+  { name: `open at ${millions}M events`, measured: ours.open.ms, wanted: '≤ 1000 ms', met: ours.open.ms <= 1000 },
+  { name: 'RSS after open', measured: ours.open.rssMiB, wanted: '≤ 256 MiB', met: ours.open.rssMiB <= 256 },
+  { name: 'cold rehydration of 1,000 events', measured: ours.rehydrate.ms, wanted: '≤ 100 ms', met: ours.rehydrate.ms <= 100 },
+  { name: `dispatch at ${millions}M over at 0`, measured: ours.dispatchRate / ours.dispatchAtZero, wanted: '≥ 0.9×', met: ours.dispatchRate / ours.dispatchAtZero >= 0.9 },
+];
+const rows = [
+  ['fill, events/s (batches of 1,000)', (r) => Math.round(r.fillRate).toLocaleString('en'), true],
+  ['open, ms', (r) => r.open.ms.toFixed(0), false],
+  ['RSS after open, MiB', (r) => r.open.rssMiB.toFixed(0), false],
+  ['cold rehydration of 1,000 events, ms', (r) => r.rehydrate.ms.toFixed(1), false],
+  ['getEvent by random _id, median ms', (r) => r.getEventMs.toFixed(3), false],
+  ['readAll 1,000 from a random position, median ms', (r) => r.readAllMs.toFixed(2), false],
+  [`100 dispatchers at ${millions}M, events/s`, (r) => Math.round(r.dispatchRate).toLocaleString('en'), true],
+  ['100 dispatchers at 0, events/s', (r) => Math.round(r.dispatchAtZero).toLocaleString('en'), true],
+];
+const markdown = `## Scale: ${millions}M events beside better-sqlite3
+
+${machine()}; ~500-byte events over 100k aggregates; each store filled by one process and
+measured by a fresh one (the operating system's file cache is warm). better-sqlite3: WAL,
+synchronous=FULL, unique indexes on (type, id, version) and on the event id, one transaction
+per dispatch.
+
+| | atomservices | better-sqlite3 |
+| --- | ---: | ---: |
+${rows.map(([name, show]) => `| ${name} | ${show(ours)} | ${show(theirs)} |`).join('\n')}
+
+| target | measured | wanted | |
+| --- | ---: | --- | --- |
+${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)} | ${t.wanted} | ${t.met ? 'met' : 'not met'} |`).join('\n')}`;
+console.log(markdown);
+writeSection('scale', markdown);
+saveResults('scale', { events: EVENTS, results, targets });
