@@ -75,6 +75,18 @@ function rehydrateRows({ cases: c }, events = 100_000) {
   ];
 }
 
+function scaleRows({ events, results: { atomservices: ours, 'better-sqlite3': theirs } }) {
+  const size = `${(events / 1e6).toLocaleString('en')}M`;
+  return [
+    [`a ${size}-event file store: open / RSS after open`, `${ms(ours.open.ms)} / ~${Math.round(ours.open.rssMiB)} MiB`,
+      `better-sqlite3 ${ms(theirs.open.ms)} / ~${Math.round(theirs.open.rssMiB)} MiB`, ''],
+    [`cold rehydration of 1,000 events in it`, ms(ours.rehydrate.ms), `better-sqlite3 ${ms(theirs.rehydrate.ms)}`,
+      ratio(theirs.rehydrate.ms / ours.rehydrate.ms)],
+    [`100 dispatchers at ${size} events / at 0`, `${thousands(ours.dispatchRate)} / ${thousands(ours.dispatchAtZero)} events/s`,
+      `better-sqlite3 ${thousands(theirs.dispatchRate)} / ${thousands(theirs.dispatchAtZero)}`, ratio(ours.dispatchRate / theirs.dispatchRate)],
+  ];
+}
+
 function packageRows(p) {
   return [
     ['package', `${kib(p.tarball)} tarball; a browser loads ${kib(p.browser.gzip)} gzip`, '', ''],
@@ -94,7 +106,7 @@ function postgresRows({ eventsPerSecond: e }) {
 export function performanceTable(results = loadResults()) {
   const sections = [
     [results.dispatch, dispatchRows], [results.browser, browserRows], [results.cold, coldRows],
-    [results.rehydrate, rehydrateRows], [results.postgres, postgresRows], [results.package, packageRows],
+    [results.rehydrate, rehydrateRows], [results.scale, scaleRows], [results.postgres, postgresRows], [results.package, packageRows],
   ];
   const rows = sections.flatMap(([data, make]) => (data ? make(data) : []));
   const machines = [...new Set(Object.values(results).map((r) => r.machine).filter(Boolean))];

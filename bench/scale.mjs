@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, saveResults, writeSection } from './lib.mjs';
+import { loadResults, machine, saveResults, writeSection } from './lib.mjs';
 
 const EVENTS = Number(process.env.SCALE_EVENTS ?? 10_000_000);
 const scratch = process.env.SCALE_DIR ?? tmpdir();
 try {
-  createRequire(import.meta.url).resolve('better-sqlite3');
+  if (!process.argv.includes('--report')) createRequire(import.meta.url).resolve('better-sqlite3');
 } catch {
   console.error('scale: installing better-sqlite3 for this run');
   execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', 'better-sqlite3'], { stdio: 'inherit' });
@@ -24,12 +24,16 @@ try {
 const child = new URL('./scale/child.mjs', import.meta.url).pathname;
 const run = (args, input) => JSON.parse(execFileSync(process.execPath, [child, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26 }));
 
-const results = {};
-for (const kind of ['atomservices', 'better-sqlite3']) {
+// `--report` writes the tables again from the saved figures, without measuring.
+const report = process.argv.includes('--report');
+const saved = report ? loadResults().scale : undefined;
+const EVENTS_SHOWN = saved?.events ?? EVENTS;
+const results = saved?.results ?? {};
+for (const kind of report ? [] : ['atomservices', 'better-sqlite3']) {
   const directory = mkdtempSync(join(scratch, 'atomservices-scale-'));
   const empty = mkdtempSync(join(scratch, 'atomservices-scale-empty-'));
   try {
-    let started = performance.now();
+    const started = performance.now();
     const { ids } = run(['fill', kind, directory, String(EVENTS)]);
     const fillRate = EVENTS / (performance.now() - started) * 1000;
     const measured = run(['measure', kind, directory, String(EVENTS)], JSON.stringify({ ids }));
@@ -43,12 +47,19 @@ for (const kind of ['atomservices', 'better-sqlite3']) {
 }
 
 const ours = results.atomservices, theirs = results['better-sqlite3'];
-const millions = (EVENTS / 1e6).toLocaleString('en');
+const millions = (EVENTS_SHOWN / 1e6).toLocaleString('en');
+// Every target as a ratio that must reach `wanted` (budgets as budget over measured), as the chart draws them.
 const targets = [
-  { name: `open at ${millions}M events`, measured: ours.open.ms, wanted: '≤ 1000 ms', met: ours.open.ms <= 1000 },
-  { name: 'RSS after open', measured: ours.open.rssMiB, wanted: '≤ 256 MiB', met: ours.open.rssMiB <= 256 },
-  { name: 'cold rehydration of 1,000 events', measured: ours.rehydrate.ms, wanted: '≤ 100 ms', met: ours.rehydrate.ms <= 100 },
-  { name: `dispatch at ${millions}M over at 0`, measured: ours.dispatchRate / ours.dispatchAtZero, wanted: '≥ 0.9×', met: ours.dispatchRate / ours.dispatchAtZero >= 0.9 },
+  { name: `open at ${millions}M events: 1 s over the open time`, measured: 1000 / ours.open.ms, wanted: 1 },
+  { name: '256 MiB over the RSS after open', measured: 256 / ours.open.rssMiB, wanted: 1 },
+  { name: '100 ms over a cold rehydration of 1,000 events', measured: 100 / ours.rehydrate.ms, wanted: 1 },
+  { name: `100 dispatchers at ${millions}M over at 0`, measured: ours.dispatchRate / ours.dispatchAtZero, wanted: 0.9 },
+  { name: 'fill vs better-sqlite3', measured: ours.fillRate / theirs.fillRate, wanted: 1 },
+  { name: 'open vs better-sqlite3 (its time over ours)', measured: theirs.open.ms / ours.open.ms, wanted: 1 },
+  { name: 'cold rehydration vs better-sqlite3', measured: theirs.rehydrate.ms / ours.rehydrate.ms, wanted: 1 },
+  { name: 'getEvent vs better-sqlite3', measured: theirs.getEventMs / ours.getEventMs, wanted: 1 },
+  { name: 'readAll vs better-sqlite3', measured: theirs.readAllMs / ours.readAllMs, wanted: 1 },
+  { name: '100 dispatchers vs better-sqlite3', measured: ours.dispatchRate / theirs.dispatchRate, wanted: 1 },
 ];
 const rows = [
   ['fill, events/s (batches of 1,000)', (r) => Math.round(r.fillRate).toLocaleString('en'), true],
@@ -62,7 +73,7 @@ const rows = [
 ];
 const markdown = `## Scale: ${millions}M events beside better-sqlite3
 
-${machine()}; ~500-byte events over 100k aggregates; each store filled by one process and
+${saved?.machine ?? machine()}; ~500-byte events over 100k aggregates; each store filled by one process and
 measured by a fresh one (the operating system's file cache is warm). better-sqlite3: WAL,
 synchronous=FULL, unique indexes on (type, id, version) and on the event id, one transaction
 per dispatch.
@@ -72,8 +83,9 @@ per dispatch.
 ${rows.map(([name, show]) => `| ${name} | ${show(ours)} | ${show(theirs)} |`).join('\n')}
 
 | target | measured | wanted | |
-| --- | ---: | --- | --- |
-${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)} | ${t.wanted} | ${t.met ? 'met' : 'not met'} |`).join('\n')}`;
+| --- | ---: | ---: | --- |
+${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)}× | ≥ ${t.wanted}× | ${t.measured >= t.wanted ? 'met' : 'not met'} |`).join('\n')}`;
 console.log(markdown);
 writeSection('scale', markdown);
-saveResults('scale', { events: EVENTS, results, targets });
+if (!report) saveResults('scale', { events: EVENTS, results, targets });
+else saveResults('scale', { ...saved, targets });
