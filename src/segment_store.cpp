@@ -21,6 +21,7 @@ namespace {
 constexpr std::string_view kPrefix = "segment-";
 constexpr std::string_view kSuffix = ".log";
 constexpr std::string_view kIndexSuffix = ".idx";
+constexpr size_t kRememberedVersions = 1 << 16;
 
 class PosixSyncer : public Syncer {
  public:
@@ -130,7 +131,7 @@ void SegmentStore::recover() {
       continue;
     }
     if (i + 1 < found.size()) {
-      index_closed(segment, path, index_path_of(segment.first));
+      index_closed(segment, path, index_path_of(segment.first), true);
       adopt(segment);
       continue;
     }
@@ -142,6 +143,7 @@ void SegmentStore::recover() {
 }
 
 void SegmentStore::adopt(Segment segment) {
+  sealed_versions_.clear();
   for (const IndexedSnapshot& s : segment.index->snapshots()) {
     log_.put_snapshot_at(s.key, s.aggregate_type, s.aggregate_id, s.version, segment.first, s.state.at, s.state.length, s.state.crc);
   }
@@ -261,7 +263,7 @@ bool SegmentStore::restore_record(std::string_view payload, uint64_t payload_at,
 
 // The index file's bytes for the segment at `path`, from a scan of it (which counts its
 // events into `segment`). Versions are checked against the events before it.
-std::string SegmentStore::build_index(const std::string& path, Segment& segment) {
+std::string SegmentStore::build_index(const std::string& path, Segment& segment, bool check_versions) {
   IndexBuilder builder(segment.first);
   std::unordered_map<std::string, int64_t> versions;  // newest version seen per stream
   segment.events = 0;
@@ -277,10 +279,13 @@ std::string SegmentStore::build_index(const std::string& path, Segment& segment)
         for (const auto& e : *events) {
           std::optional<Uuid128> id = parse_uuid(e.id);
           std::string key = std::string(e.aggregate_type).append(1, '\0').append(e.aggregate_id);
-          auto [seen, is_new] = versions.emplace(key, 0);
-          if (is_new) seen->second = sealed_version(key);
-          if (!id || e.version != seen->second + 1) return false;
-          seen->second = e.version;
+          if (!id) return false;
+          if (check_versions) {
+            auto [seen, is_new] = versions.emplace(key, 0);
+            if (is_new) seen->second = sealed_version(key);
+            if (e.version != seen->second + 1) return false;
+            seen->second = e.version;
+          }
           builder.add_event(*id, std::move(key), e.version, location(e.json));
           ++segment.events;
         }
@@ -309,8 +314,9 @@ std::string SegmentStore::build_index(const std::string& path, Segment& segment)
 
 // Gives a closed segment its index: written beside it, or, when the segment is damaged,
 // kept in memory for the events before the damage.
-void SegmentStore::index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path) {
-  std::string bytes = build_index(segment_path, segment);
+void SegmentStore::index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path,
+                                bool check_versions) {
+  std::string bytes = build_index(segment_path, segment, check_versions);
   auto read = [&](uint64_t at, uint32_t length) { return bytes.substr(static_cast<size_t>(at), length); };
   std::optional<SegmentIndex> index = SegmentIndex::open(bytes.size(), read, segment.first, segment.bytes);
   if (!index) throw Error(ErrorCode::INTERNAL, "a segment index just built does not read back");
@@ -354,9 +360,10 @@ void SegmentStore::roll() {
     files::close(active_fd_);
     active_fd_ = -1;
     Segment closed = active_;
-    index_closed(closed, path_of(closed.first), index_path_of(closed.first));
+    index_closed(closed, path_of(closed.first), index_path_of(closed.first), false);
     closed_.push_back(std::move(closed));
     log_.seal();
+    sealed_versions_.clear();
   }
   if (options_.auto_merge) merge_closed();
   start_segment();
@@ -407,7 +414,7 @@ void SegmentStore::merge(size_t from) {
   closed_.resize(from);  // the merged segment's versions follow the segments before it
   std::string index_temporary = index_path_of(merged.first) + ".merged.tmp";
   try {
-    index_closed(merged, temporary, index_temporary);
+    index_closed(merged, temporary, index_temporary, false);
   } catch (...) {
     closed_.insert(closed_.end(), inputs.begin(), inputs.end());
     files::remove(temporary);
@@ -500,12 +507,15 @@ uint64_t SegmentStore::verify_segment(size_t n) {
   closed_.resize(n);  // versions are checked against the segments before it only
   std::string rebuilt;
   try {
-    rebuilt = build_index(path_of(copy.first), copy);
+    sealed_versions_.clear();  // what it remembers was asked of every closed segment
+    rebuilt = build_index(path_of(copy.first), copy, true);
   } catch (...) {
     closed_.insert(closed_.end(), later.begin(), later.end());
+    sealed_versions_.clear();
     throw;
   }
   closed_.insert(closed_.end(), later.begin(), later.end());
+  sealed_versions_.clear();
   refuse_if_corrupt();
   const std::string index_path = index_path_of(copy.first);
   if (copy.events != closed_[n].events || files::read_all(index_path) != rebuilt) {
@@ -551,12 +561,19 @@ const SegmentStore::Segment& SegmentStore::closed_holding(uint64_t position) con
   return *std::prev(after);
 }
 
+// Remembered until the next segment closes (which may give a stream newer versions): an
+// append asks once for its check and once to start the stream in memory.
 int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
-  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+  auto known = sealed_versions_.find(std::string(stream_key));
+  if (known != sealed_versions_.end()) return known->second;
+  int64_t version = 0;
+  for (auto it = closed_.rbegin(); it != closed_.rend() && version == 0; ++it) {
     auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
-    if (auto run = it->index->stream(stream_key, fetch)) return run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
+    if (auto run = it->index->stream(stream_key, fetch)) version = run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
   }
-  return 0;
+  if (sealed_versions_.size() >= kRememberedVersions) sealed_versions_.clear();
+  sealed_versions_.emplace(stream_key, version);
+  return version;
 }
 
 std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {

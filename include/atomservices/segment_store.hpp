@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "atomservices/event_log.hpp"
@@ -168,8 +169,10 @@ class SegmentStore : private LogStorage {
   bool scan(const std::string& path, Segment& segment, bool is_last, const RecordVisitor& visit);
   bool restore_record(std::string_view payload, uint64_t payload_at, Segment& segment);
   std::shared_ptr<const SegmentIndex> load_index(const Segment& segment) const;
-  std::string build_index(const std::string& path, Segment& segment);
-  void index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path);
+  // Versions are checked against the segments before it when the segment comes from disk
+  // (not when this store just wrote or merged it).
+  std::string build_index(const std::string& path, Segment& segment, bool check_versions);
+  void index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path, bool check_versions);
   void adopt(Segment segment);
   void open_active(const Segment& segment);
   void write_record(const std::string& frame);
@@ -197,6 +200,7 @@ class SegmentStore : private LogStorage {
   mutable std::map<std::string, int> readers_;
   mutable BlockCache cache_;
   mutable std::string scratch_;
+  mutable std::unordered_map<std::string, int64_t> sealed_versions_;
 };
 
 }  // namespace atomservices
