@@ -38,6 +38,43 @@ class PosixSyncer : public Syncer {
 };
 
 // segment-<16 hex digits>.log → its first position.
+// What to do with each kind of record read back from a segment; each says whether it was sound.
+struct RecordHandlers {
+  std::function<bool(const frames::StoredEvent&, const BodyLocation&)> event;
+  std::function<bool(const frames::StoredSnapshot&, const BodyLocation&)> snapshot;
+  std::function<bool(const frames::StoredCheckpoint&)> checkpoint;
+  bool event_checksums = true;  // an index needs them; the log of the active segment does not
+};
+
+// Decodes a record that starts at `payload_at` in its file and hands it on, with where its
+// JSON is; false when it is malformed or a handler refused it.
+bool decode_record(std::string_view payload, uint64_t payload_at, const RecordHandlers& handlers) {
+  auto located = [&](std::string_view part, bool checksum = true) {
+    return BodyLocation{payload_at + static_cast<uint64_t>(part.data() - payload.data()), static_cast<uint32_t>(part.size()),
+                        checksum ? crc32c(part.data(), part.size()) : 0};
+  };
+  switch (frames::kind_of(payload)) {
+    case frames::RecordKind::Batch: {
+      auto events = frames::read_batch(payload);
+      if (!events) return false;
+      for (const auto& e : *events) {
+        if (!handlers.event(e, located(e.json, handlers.event_checksums))) return false;
+      }
+      return true;
+    }
+    case frames::RecordKind::Snapshot: {
+      auto s = frames::read_snapshot(payload);
+      return s && handlers.snapshot(*s, located(s->state));
+    }
+    case frames::RecordKind::Checkpoint: {
+      auto c = frames::read_checkpoint(payload);
+      return c && handlers.checkpoint(*c);
+    }
+    default:
+      return false;
+  }
+}
+
 std::optional<uint64_t> first_position_of(const std::string& name) {
   if (name.size() != kPrefix.size() + 16 + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
       name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
@@ -231,83 +268,54 @@ bool SegmentStore::scan(const std::string& path, Segment& segment, bool is_last,
 
 // Applies one record of the active segment to the log; false when it is malformed or inconsistent.
 bool SegmentStore::restore_record(std::string_view payload, uint64_t payload_at, Segment& segment) {
-  switch (frames::kind_of(payload)) {
-    case frames::RecordKind::Batch: {
-      auto events = frames::read_batch(payload);
-      if (!events) return false;
-      for (const auto& e : *events) {
-        uint64_t at = payload_at + static_cast<uint64_t>(e.json.data() - payload.data());
-        if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, e.json, at)) return false;
-        ++segment.events;
-      }
+  return decode_record(payload, payload_at, {
+    [&](const frames::StoredEvent& e, const BodyLocation& body) {
+      if (!log_.restore(e.aggregate_type, e.aggregate_id, e.id, e.version, e.json, body.at)) return false;
+      ++segment.events;
       return true;
-    }
-    case frames::RecordKind::Snapshot: {
-      auto s = frames::read_snapshot(payload);
-      if (!s) return false;
-      uint64_t at = payload_at + static_cast<uint64_t>(s->state.data() - payload.data());
-      log_.put_snapshot_at(std::string(s->key), s->aggregate_type, s->aggregate_id, s->version, segment.first, at,
-                           static_cast<uint32_t>(s->state.size()), crc32c(s->state.data(), s->state.size()));
+    },
+    [&](const frames::StoredSnapshot& s, const BodyLocation& state) {
+      log_.put_snapshot_at(std::string(s.key), s.aggregate_type, s.aggregate_id, s.version, segment.first, state.at,
+                           state.length, state.crc);
       return true;
-    }
-    case frames::RecordKind::Checkpoint: {
-      auto c = frames::read_checkpoint(payload);
-      if (!c) return false;
-      log_.put_checkpoint(std::string(c->name), c->position);
+    },
+    [&](const frames::StoredCheckpoint& c) {
+      log_.put_checkpoint(std::string(c.name), c.position);
       return true;
-    }
-    default:
-      return false;
-  }
+    },
+    false});
 }
 
 // The index file's bytes for the segment at `path`, from a scan of it (which counts its
-// events into `segment`). Versions are checked against the events before it.
+// events into `segment`).
 std::string SegmentStore::build_index(const std::string& path, Segment& segment, bool check_versions) {
   IndexBuilder builder(segment.first);
   std::unordered_map<std::string, int64_t> versions;  // newest version seen per stream
   segment.events = 0;
-  auto visit = [&](std::string_view payload, uint64_t payload_at) {
-    auto offset_of = [&](std::string_view part) { return payload_at + static_cast<uint64_t>(part.data() - payload.data()); };
-    auto location = [&](std::string_view part) {
-      return BodyLocation{offset_of(part), static_cast<uint32_t>(part.size()), crc32c(part.data(), part.size())};
-    };
-    switch (frames::kind_of(payload)) {
-      case frames::RecordKind::Batch: {
-        auto events = frames::read_batch(payload);
-        if (!events) return false;
-        for (const auto& e : *events) {
-          std::optional<Uuid128> id = parse_uuid(e.id);
-          std::string key = std::string(e.aggregate_type).append(1, '\0').append(e.aggregate_id);
-          if (!id) return false;
-          if (check_versions) {
-            auto [seen, is_new] = versions.emplace(key, 0);
-            if (is_new) seen->second = sealed_version(key);
-            if (e.version != seen->second + 1) return false;
-            seen->second = e.version;
-          }
-          builder.add_event(*id, std::move(key), e.version, location(e.json));
-          ++segment.events;
-        }
-        return true;
+  RecordHandlers handlers{
+    [&](const frames::StoredEvent& e, const BodyLocation& body) {
+      std::optional<Uuid128> id = parse_uuid(e.id);
+      std::string key = std::string(e.aggregate_type).append(1, '\0').append(e.aggregate_id);
+      if (!id) return false;
+      if (check_versions) {
+        auto [seen, is_new] = versions.emplace(key, 0);
+        if (is_new) seen->second = sealed_version(key);
+        if (e.version != seen->second + 1) return false;
+        seen->second = e.version;
       }
-      case frames::RecordKind::Snapshot: {
-        auto s = frames::read_snapshot(payload);
-        if (!s) return false;
-        builder.add_snapshot({std::string(s->key), std::string(s->aggregate_type), std::string(s->aggregate_id), s->version,
-                              location(s->state)});
-        return true;
-      }
-      case frames::RecordKind::Checkpoint: {
-        auto c = frames::read_checkpoint(payload);
-        if (!c) return false;
-        builder.add_checkpoint(std::string(c->name), c->position);
-        return true;
-      }
-      default:
-        return false;
-    }
-  };
+      builder.add_event(*id, std::move(key), e.version, body);
+      ++segment.events;
+      return true;
+    },
+    [&](const frames::StoredSnapshot& s, const BodyLocation& state) {
+      builder.add_snapshot({std::string(s.key), std::string(s.aggregate_type), std::string(s.aggregate_id), s.version, state});
+      return true;
+    },
+    [&](const frames::StoredCheckpoint& c) {
+      builder.add_checkpoint(std::string(c.name), c.position);
+      return true;
+    }};
+  auto visit = [&](std::string_view payload, uint64_t payload_at) { return decode_record(payload, payload_at, handlers); };
   scan(path, segment, false, visit);
   return builder.finish(segment.bytes);
 }
