@@ -7,13 +7,21 @@
 import { callCore, callCoreJson, writeInput } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
 import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from './types.js';
 
 /** The parts of a pg.Pool the store uses (so the typings need no @types/pg). */
 export interface PgPool {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  query(text: string | PgQuery, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   connect(): Promise<PgClient>;
   end(): Promise<void>;
+}
+
+/** A named (prepared) statement, as pg takes it. */
+export interface PgQuery {
+  name: string;
+  text: string;
+  values: unknown[];
 }
 
 export interface PgClient {
@@ -36,7 +44,9 @@ export interface PostgresEventStoreOptions {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function schemaSql(s: string): string {
+  // One process at a time: concurrent CREATE OR REPLACE of one function fails in PostgreSQL.
   return `
+SELECT pg_advisory_xact_lock(hashtext('atomservices schema ${s}'));
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.atomservices_events (
   position bigserial PRIMARY KEY,
@@ -54,29 +64,88 @@ CREATE TABLE IF NOT EXISTS ${s}.atomservices_snapshots (
 );
 CREATE TABLE IF NOT EXISTS ${s}.atomservices_checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append(json);
-CREATE FUNCTION ${s}.atomservices_append(batch json, OUT appended bigint, OUT last_position bigint) LANGUAGE plpgsql AS $$
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_batch(json);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(json);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(json);
+-- A group of dispatches travels as parallel arrays, one element per event (arrays parse far
+-- faster than JSON), with the number of its dispatch; events of one dispatch are adjacent.
+-- One dispatch, event by event: an event already stored with the same body is skipped (an
+-- idempotent retry); otherwise it must be its aggregate's next version.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_dispatch(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[],
+  from_i int, to_i int) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-  e json; stored text; current bigint; i int := 0;
+  stored text; current bigint; appended bigint := 0;
 BEGIN
-  appended := 0;
-  FOR e IN SELECT value FROM json_array_elements(batch) LOOP
-    SELECT body INTO stored FROM ${s}.atomservices_events WHERE event_id = (e->>'id')::uuid;
+  FOR i IN from_i..to_i LOOP
+    SELECT body INTO stored FROM ${s}.atomservices_events WHERE event_id = ids[i];
     IF FOUND THEN
-      IF stored <> e->>'body' THEN RAISE EXCEPTION USING ERRCODE = 'AS001', MESSAGE = i::text; END IF;
+      IF stored <> bodies[i] THEN RAISE EXCEPTION USING ERRCODE = 'AS001', MESSAGE = (i - from_i)::text; END IF;
     ELSE
       SELECT COALESCE(max(version), 0) INTO current FROM ${s}.atomservices_events
-        WHERE aggregate_type = e->>'type' AND aggregate_id = e->>'aggregate';
-      IF (e->>'version')::bigint <> current + 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = i::text || ':' || current::text;
+        WHERE aggregate_type = types[i] AND aggregate_id = aggregates[i];
+      IF versions[i] <> current + 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = (i - from_i)::text || ':' || current::text;
       END IF;
       INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
-        VALUES ((e->>'id')::uuid, e->>'type', e->>'aggregate', (e->>'version')::bigint, e->>'body');
+        VALUES (ids[i], types[i], aggregates[i], versions[i], bodies[i]);
       appended := appended + 1;
     END IF;
-    i := i + 1;
   END LOOP;
-  IF appended > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
-  SELECT COALESCE(max(position), 0) INTO last_position FROM ${s}.atomservices_events;
+  RETURN appended;
+END $$;
+-- Every event of the group in one statement, when each is new and follows its predecessor;
+-- anything else (a retry, a conflict) raises AS000 and the caller goes dispatch by dispatch.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_all(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[])
+  RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  inserted bigint;
+BEGIN
+  WITH stored AS (
+    INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
+    SELECT * FROM unnest(ids, types, aggregates, versions, bodies)
+    ON CONFLICT DO NOTHING RETURNING 1
+  ) SELECT count(*) INTO inserted FROM stored;
+  IF inserted <> cardinality(ids) OR EXISTS (
+    SELECT 1 FROM unnest(types, aggregates, versions) AS e(t, a, v)
+    WHERE v > 1 AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p
+      WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
+  THEN
+    RAISE EXCEPTION USING ERRCODE = 'AS000';
+  END IF;
+  RETURN inserted;
+END $$;
+-- Many dispatches in one call and one transaction, each all-or-nothing on its own. The
+-- group's aggregates are locked first, in one order for every writer (no deadlock), so
+-- versions are decided without racing other processes. Then the whole group goes in one
+-- statement; when that is refused, each dispatch goes in a subtransaction of its own, and a
+-- refused one answers its error and leaves the others stored.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(dispatches int[], ids uuid[], types text[], aggregates text[], versions bigint[],
+  bodies text[]) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+  outcomes json[] := '{}'; appended bigint; total bigint := 0; from_i int := 1; n int := cardinality(ids);
+BEGIN
+  PERFORM pg_advisory_xact_lock(k) FROM (
+    SELECT DISTINCT hashtextextended(t || chr(1) || a, 0) AS k FROM unnest(types, aggregates) AS e(t, a) ORDER BY k) ordered;
+  BEGIN
+    total := ${s}.atomservices_append_all(ids, types, aggregates, versions, bodies);
+    SELECT array_agg(to_json(count) ORDER BY d) INTO outcomes FROM (SELECT d, count(*) FROM unnest(dispatches) d GROUP BY d) c;
+  EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
+    total := 0;
+    FOR to_i IN 1..n LOOP
+      CONTINUE WHEN to_i < n AND dispatches[to_i + 1] = dispatches[to_i];
+      BEGIN
+        appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, from_i, to_i);
+        outcomes := outcomes || to_json(appended);
+        total := total + appended;
+      EXCEPTION WHEN SQLSTATE 'AS001' OR SQLSTATE 'AS002' OR unique_violation THEN
+        outcomes := outcomes || json_build_array(SQLSTATE, SQLERRM);
+      END;
+      from_i := to_i + 1;
+    END LOOP;
+  END;
+  IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
+  RETURN json_build_object('outcomes', array_to_json(outcomes),
+    'last', (SELECT COALESCE(max(position), 0) FROM ${s}.atomservices_events));
 END $$;`;
 }
 
@@ -104,6 +173,16 @@ function horizonSql(events: string): string {
 
 interface Row { [column: string]: unknown }
 
+/** One dispatch's events, as the columns the server function takes. */
+interface EventRows {
+  ids: string[];
+  types: string[];
+  aggregates: string[];
+  versions: number[];
+  bodies: string[];
+  bytes: number;
+}
+
 export class PostgresEventStore implements IEventStore {
   readonly schema: string;
   readonly #pool: PgPool;
@@ -112,6 +191,7 @@ export class PostgresEventStore implements IEventStore {
   #ready: Promise<void> | undefined;
   #closed = false;
   #listener: { client: Promise<PgClient>; listeners: Set<() => void> } | undefined;
+  readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
   constructor(options: PostgresEventStoreOptions) {
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { connectionString } or { pool }');
@@ -146,7 +226,7 @@ export class PostgresEventStore implements IEventStore {
     await this.#query(schemaSql(this.schema));
   }
 
-  async #query(text: string, values?: unknown[]): Promise<Row[]> {
+  async #query(text: string | PgQuery, values?: unknown[]): Promise<Row[]> {
     if (this.#closed) throw storeClosed('event store');
     try {
       return (await this.#pool.query(text, values)).rows;
@@ -177,29 +257,39 @@ export class PostgresEventStore implements IEventStore {
     const json = encodeEvents(events);
     const canonical: IEvent[] = callCoreJson((core) => core.canonicalEvents(writeInput(core, json)));
     await this.#open();
-    const batch = JSON.stringify(canonical.map((e) => ({
-      id: e._id, type: e.AggregateType, aggregate: e.AggregateID, version: e._version, body: JSON.stringify(e),
-    })));
+    if (canonical.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
+    const bodies = canonical.map((e) => JSON.stringify(e));
+    const batch: EventRows = {
+      ids: canonical.map((e) => e._id), types: canonical.map((e) => e.AggregateType), aggregates: canonical.map((e) => e.AggregateID),
+      versions: canonical.map((e) => e._version), bodies, bytes: bodies.reduce((n, body) => n + body.length, 0),
+    };
     for (let attempt = 0; ; attempt++) {
-      try {
-        const [row] = await this.#query(`SELECT * FROM ${this.schema}.atomservices_append($1)`, [batch]);
-        return { appended: Number(row!.appended), lastPosition: Number(row!.last_position) };
-      } catch (error) {
-        const cause = (error as AtomServicesError).cause as { code?: string; message?: string } | undefined;
-        if (cause?.code === 'AS001') throw this.#duplicate(canonical[Number(cause.message)]!, Number(cause.message));
-        if (cause?.code === 'AS002') {
-          const [index, actual] = String(cause.message).split(':').map(Number);
-          throw this.#conflict(canonical[index!]!, index!, actual!);
-        }
-        // A concurrent append took the same _id or version first: decide again, once, against it.
-        if (cause?.code === '23505' && attempt === 0) continue;
-        if (cause?.code === '23505') {
-          const event = canonical.find(() => true)!;
-          throw this.#conflict(event, 0, await this.getVersion(event.AggregateType, event.AggregateID));
-        }
-        throw error;
+      const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
+      if (typeof outcome === 'number') return { appended: outcome, lastPosition: last };
+      const [code, detail] = outcome;
+      if (code === 'AS001') throw this.#duplicate(canonical[Number(detail)]!, Number(detail));
+      if (code === 'AS002') {
+        const [index, actual] = detail.split(':').map(Number);
+        throw this.#conflict(canonical[index!]!, index!, actual!);
       }
+      // A concurrent append took the same _id or version first: decide again, once, against it.
+      if (attempt === 0) continue;
+      const event = canonical[0]!;
+      throw this.#conflict(event, 0, await this.getVersion(event.AggregateType, event.AggregateID));
     }
+  }
+
+  /** Sends a group of dispatches in one call of the server function, as parallel arrays. */
+  async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
+    if (this.#closed) throw storeClosed('event store');
+    const dispatches = batches.flatMap((b, i) => b.ids.map(() => i));
+    const column = <K extends keyof EventRows>(key: K) => batches.flatMap((b) => b[key] as unknown[]);
+    const { rows } = await this.#pool.query({
+      name: `atomservices_append_group_${this.schema}`,
+      text: `SELECT ${this.schema}.atomservices_append_group($1, $2, $3, $4, $5, $6) AS answer`,
+      values: [dispatches, column('ids'), column('types'), column('aggregates'), column('versions'), column('bodies')],
+    });
+    return rows[0]!.answer as GroupAnswer;
   }
 
   #duplicate(event: IEvent, index: number): AtomServicesError {

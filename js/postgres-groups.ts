@@ -1,0 +1,73 @@
+// Group commit for a store behind a server: dispatches made while earlier calls are in flight
+// ride together in the next call, so they share one round trip and one commit. With no
+// contention a dispatch goes at once, alone: grouping adds no latency.
+
+/** Per dispatch of a group: the events it added, or its error's SQLSTATE and detail. */
+export type Outcome = number | [code: string, detail: string];
+
+export interface GroupAnswer {
+  outcomes: Outcome[];
+  /** The newest position once the group was stored. */
+  last: number;
+}
+
+/** What one dispatch sends; `bytes` bounds a group's size. */
+export interface Batch {
+  bytes: number;
+}
+
+interface Waiting<B extends Batch> {
+  batch: B;
+  resolve(answer: { outcome: Outcome; last: number }): void;
+  reject(error: unknown): void;
+}
+
+export class AppendGroups<B extends Batch> {
+  readonly #waiting: Waiting<B>[] = [];
+  #inFlight = 0;
+
+  /**
+   * `send` stores a group of dispatches in one call. At most `maxInFlight`
+   * calls run at once; a group holds at most `maxGroup` dispatches (PostgreSQL keeps up to 64
+   * subtransactions per transaction cheaply) and about `maxBytes` of JSON.
+   */
+  constructor(
+    private readonly send: (batches: readonly B[]) => Promise<GroupAnswer>,
+    private readonly maxInFlight = 4,
+    private readonly maxGroup = 60,
+    private readonly maxBytes = 4 << 20,
+  ) {}
+
+  add(batch: B): Promise<{ outcome: Outcome; last: number }> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ batch, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.maxInFlight && this.#waiting.length > 0) {
+      const group = this.#takeGroup();
+      this.#inFlight++;
+      this.send(group.map((w) => w.batch)).then((answer) => {
+        if (answer.outcomes.length !== group.length) throw new Error(`the server answered ${answer.outcomes.length} outcomes for ${group.length} dispatches`);
+        group.forEach((w, i) => w.resolve({ outcome: answer.outcomes[i]!, last: Number(answer.last) }));
+      }).catch((error) => {
+        for (const w of group) w.reject(error);
+      }).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  #takeGroup(): Waiting<B>[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.#waiting.length && count < this.maxGroup && (count === 0 || bytes + this.#waiting[count]!.batch.bytes <= this.maxBytes)) {
+      bytes += this.#waiting[count]!.batch.bytes;
+      count++;
+    }
+    return this.#waiting.splice(0, count);
+  }
+}
