@@ -73,7 +73,8 @@ export interface CoreModule {
   FS: CoreFileSystem;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
-  canonicalEvents(bytes: number): CoreOutput;
+  /** The events validated, as a JSON header of their columns and their JSON joined by U+001E (see bindings.cpp). */
+  eventRows(bytes: number): CoreOutput;
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
   checkName(what: string, value: string): void;
@@ -117,9 +118,23 @@ export function callCore<T>(body: (module: CoreModule) => T): T {
 
 const decoder = new TextDecoder();
 
+/**
+ * A store written in JS that has the core validate every event it appends sets this key to
+ * true, so the service does not validate the events a second time.
+ */
+export const validatesEvents = Symbol.for('atomservices.validatesEvents');
+export interface CoreValidating {
+  readonly [validatesEvents]: true;
+}
+
+/** Runs a core call that answers text in its output buffer, and decodes it (a copy). */
+export function callCoreText(body: (module: CoreModule) => CoreOutput): string {
+  return decoder.decode(callCore(body));
+}
+
 /** Runs a core call that answers JSON in its output buffer, and parses it (a copy: nothing points into the core after). */
 export function callCoreJson<T>(body: (module: CoreModule) => CoreOutput): T {
-  return JSON.parse(decoder.decode(callCore(body))) as T;
+  return JSON.parse(callCoreText(body)) as T;
 }
 
 /** Checks a name (EventName, AggregateType, ...) in the core; a giant is refused before it crosses. */

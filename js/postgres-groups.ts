@@ -2,11 +2,12 @@
 // ride together in the next call, so they share one round trip and one commit. With no
 // contention a dispatch goes at once, alone: grouping adds no latency.
 
-/** Per dispatch of a group: the events it added, or its error's SQLSTATE and detail. */
-export type Outcome = number | [code: string, detail: string];
+/** Per dispatch of a group: the events it added, or its error's SQLSTATE and detail; undefined: all of its events. */
+export type Outcome = number | [code: string, detail: string] | undefined;
 
 export interface GroupAnswer {
-  outcomes: Outcome[];
+  /** Null when every dispatch stored all of its events. */
+  outcomes: Outcome[] | null;
   /** The newest position once the group was stored. */
   last: number;
 }
@@ -50,8 +51,9 @@ export class AppendGroups<B extends Batch> {
       const group = this.#takeGroup();
       this.#inFlight++;
       this.send(group.map((w) => w.batch)).then((answer) => {
-        if (answer.outcomes.length !== group.length) throw new Error(`the server answered ${answer.outcomes.length} outcomes for ${group.length} dispatches`);
-        group.forEach((w, i) => w.resolve({ outcome: answer.outcomes[i]!, last: Number(answer.last) }));
+        const { outcomes } = answer;
+        if (outcomes && outcomes.length !== group.length) throw new Error(`the server answered ${outcomes.length} outcomes for ${group.length} dispatches`);
+        group.forEach((w, i) => w.resolve({ outcome: outcomes?.[i], last: Number(answer.last) }));
       }).catch((error) => {
         for (const w of group) w.reject(error);
       }).finally(() => {

@@ -4,7 +4,7 @@
 // are numbered by a sequence, and a read returns only events whose transaction is older
 // than every transaction still able to add events (horizonSql), so an event that
 // commits after a later-numbered one is never skipped by a subscription.
-import { callCore, callCoreJson, writeInput } from './core.js';
+import { callCore, callCoreText, validatesEvents, writeInput, type CoreValidating } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
 import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
@@ -67,8 +67,12 @@ DROP FUNCTION IF EXISTS ${s}.atomservices_append(json);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_batch(json);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(json);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(json);
--- A group of dispatches travels as parallel arrays, one element per event (arrays parse far
--- faster than JSON), with the number of its dispatch; events of one dispatch are adjacent.
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text[]);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(uuid[], text[], text[], bigint[], text[]);
+-- A group of dispatches travels as one text: its events' rows (_id, AggregateType,
+-- AggregateID, _version, JSON) split by U+001F, the rows split by U+001E, as the core writes
+-- them, with the number of events of each dispatch (a dispatch's events are adjacent).
 -- One dispatch, event by event: an event already stored with the same body is skipped (an
 -- idempotent retry); otherwise it must be its aggregate's next version.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_dispatch(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[],
@@ -93,59 +97,62 @@ BEGIN
   END LOOP;
   RETURN appended;
 END $$;
--- Every event of the group in one statement, when each is new and follows its predecessor;
--- anything else (a retry, a conflict) raises AS000 and the caller goes dispatch by dispatch.
-CREATE OR REPLACE FUNCTION ${s}.atomservices_append_all(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[])
-  RETURNS bigint LANGUAGE plpgsql AS $$
+-- Dispatch by dispatch, each in a subtransaction of its own: a refused one answers its
+-- error and leaves the others stored.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_each(counts int[], joined text, OUT outcomes json, OUT total bigint) LANGUAGE plpgsql AS $$
 DECLARE
-  inserted bigint;
+  ids uuid[]; types text[]; aggregates text[]; versions bigint[]; bodies text[]; answers json[] := '{}'; appended bigint; from_i int := 1;
 BEGIN
-  WITH stored AS (
-    INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
-    SELECT * FROM unnest(ids, types, aggregates, versions, bodies)
-    ON CONFLICT DO NOTHING RETURNING 1
-  ) SELECT count(*) INTO inserted FROM stored;
-  IF inserted <> cardinality(ids) OR EXISTS (
-    SELECT 1 FROM unnest(types, aggregates, versions) AS e(t, a, v)
-    WHERE v > 1 AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p
-      WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
-  THEN
-    RAISE EXCEPTION USING ERRCODE = 'AS000';
-  END IF;
-  RETURN inserted;
+  SELECT array_agg(split_part(r, chr(31), 1)::uuid ORDER BY n), array_agg(split_part(r, chr(31), 2) ORDER BY n),
+    array_agg(split_part(r, chr(31), 3) ORDER BY n), array_agg(split_part(r, chr(31), 4)::bigint ORDER BY n), array_agg(split_part(r, chr(31), 5) ORDER BY n)
+    INTO ids, types, aggregates, versions, bodies
+    FROM unnest(string_to_array(joined, chr(30))) WITH ORDINALITY AS e(r, n);
+  total := 0;
+  FOR d IN 1..cardinality(counts) LOOP
+    BEGIN
+      appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, from_i, from_i + counts[d] - 1);
+      answers := answers || to_json(appended);
+      total := total + appended;
+    EXCEPTION WHEN SQLSTATE 'AS001' OR SQLSTATE 'AS002' OR unique_violation THEN
+      answers := answers || json_build_array(SQLSTATE, SQLERRM);
+    END;
+    from_i := from_i + counts[d];
+  END LOOP;
+  outcomes := array_to_json(answers);
 END $$;
 -- Many dispatches in one call and one transaction, each all-or-nothing on its own. The
 -- group's aggregates are locked first, in one order for every writer (no deadlock), so
 -- versions are decided without racing other processes. Then the whole group goes in one
--- statement; when that is refused, each dispatch goes in a subtransaction of its own, and a
--- refused one answers its error and leaves the others stored.
-CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(dispatches int[], ids uuid[], types text[], aggregates text[], versions bigint[],
-  bodies text[]) RETURNS json LANGUAGE plpgsql AS $$
+-- statement, which checks that each event is new and follows its predecessor (outcomes
+-- null: every dispatch stored all its events); when it does not, the statement is undone
+-- and the group goes dispatch by dispatch.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json[] := '{}'; appended bigint; total bigint := 0; from_i int := 1; n int := cardinality(ids);
+  outcomes json; total bigint; orphans bigint; last bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(k) FROM (
-    SELECT DISTINCT hashtextextended(t || chr(1) || a, 0) AS k FROM unnest(types, aggregates) AS e(t, a) ORDER BY k) ordered;
+    SELECT DISTINCT hashtextextended(split_part(r, chr(31), 2) || chr(1) || split_part(r, chr(31), 3), 0) AS k
+    FROM unnest(string_to_array(joined, chr(30))) AS r ORDER BY k) ordered;
   BEGIN
-    total := ${s}.atomservices_append_all(ids, types, aggregates, versions, bodies);
-    SELECT array_agg(to_json(count) ORDER BY d) INTO outcomes FROM (SELECT d, count(*) FROM unnest(dispatches) d GROUP BY d) c;
+    WITH stored AS (
+      INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
+      SELECT split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
+        split_part(r, chr(31), 5)
+      FROM unnest(string_to_array(joined, chr(30))) AS r
+      ON CONFLICT DO NOTHING
+      RETURNING aggregate_type AS t, aggregate_id AS a, version AS v, position)
+    SELECT (SELECT count(*) FROM stored), (SELECT max(position) FROM stored),
+      (SELECT count(*) FROM stored e WHERE v > 1
+        AND NOT EXISTS (SELECT 1 FROM stored p WHERE p.t = e.t AND p.a = e.a AND p.v = e.v - 1)
+        AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
+      INTO total, last, orphans;
+    IF orphans > 0 OR total <> (SELECT sum(c) FROM unnest(counts) AS c) THEN RAISE EXCEPTION USING ERRCODE = 'AS000'; END IF;
   EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
-    total := 0;
-    FOR to_i IN 1..n LOOP
-      CONTINUE WHEN to_i < n AND dispatches[to_i + 1] = dispatches[to_i];
-      BEGIN
-        appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, from_i, to_i);
-        outcomes := outcomes || to_json(appended);
-        total := total + appended;
-      EXCEPTION WHEN SQLSTATE 'AS001' OR SQLSTATE 'AS002' OR unique_violation THEN
-        outcomes := outcomes || json_build_array(SQLSTATE, SQLERRM);
-      END;
-      from_i := to_i + 1;
-    END LOOP;
+    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined);
+    last := (SELECT max(position) FROM ${s}.atomservices_events);
   END;
   IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
-  RETURN json_build_object('outcomes', array_to_json(outcomes),
-    'last', (SELECT COALESCE(max(position), 0) FROM ${s}.atomservices_events));
+  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
 END $$;`;
 }
 
@@ -173,17 +180,21 @@ function horizonSql(events: string): string {
 
 interface Row { [column: string]: unknown }
 
-/** One dispatch's events, as the columns the server function takes. */
+/** One dispatch's events, as the core writes them for the server (see atomservices_append_group). */
 interface EventRows {
-  ids: string[];
-  types: string[];
-  aggregates: string[];
-  versions: number[];
-  bodies: string[];
+  rows: string;
+  count: number;
   bytes: number;
 }
 
-export class PostgresEventStore implements IEventStore {
+/** An event's columns: _id, AggregateType, AggregateID, _version. */
+function columns({ rows }: EventRows, index: number): [id: string, type: string, aggregate: string, version: number] {
+  const [id, type, aggregate, version] = rows.split('\x1e')[index]!.split('\x1f');
+  return [id!, type!, aggregate!, Number(version)];
+}
+
+export class PostgresEventStore implements IEventStore, CoreValidating {
+  readonly [validatesEvents] = true as const;
   readonly schema: string;
   readonly #pool: PgPool;
   readonly #ownsPool: boolean;
@@ -255,53 +266,48 @@ export class PostgresEventStore implements IEventStore {
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
     const json = encodeEvents(events);
-    const canonical: IEvent[] = callCoreJson((core) => core.canonicalEvents(writeInput(core, json)));
+    const rows = callCoreText((core) => core.eventRows(writeInput(core, json)));
     await this.#open();
-    if (canonical.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
-    const bodies = canonical.map((e) => JSON.stringify(e));
-    const batch: EventRows = {
-      ids: canonical.map((e) => e._id), types: canonical.map((e) => e.AggregateType), aggregates: canonical.map((e) => e.AggregateID),
-      versions: canonical.map((e) => e._version), bodies, bytes: bodies.reduce((n, body) => n + body.length, 0),
-    };
+    if (events.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
+    const batch: EventRows = { rows, count: events.length, bytes: rows.length };
     for (let attempt = 0; ; attempt++) {
       const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
+      if (outcome === undefined) return { appended: batch.count, lastPosition: last };
       if (typeof outcome === 'number') return { appended: outcome, lastPosition: last };
       const [code, detail] = outcome;
-      if (code === 'AS001') throw this.#duplicate(canonical[Number(detail)]!, Number(detail));
+      if (code === 'AS001') throw this.#duplicate(columns(batch, Number(detail)), Number(detail));
       if (code === 'AS002') {
         const [index, actual] = detail.split(':').map(Number);
-        throw this.#conflict(canonical[index!]!, index!, actual!);
+        throw this.#conflict(columns(batch, index!), index!, actual!);
       }
       // A concurrent append took the same _id or version first: decide again, once, against it.
       if (attempt === 0) continue;
-      const event = canonical[0]!;
-      throw this.#conflict(event, 0, await this.getVersion(event.AggregateType, event.AggregateID));
+      const first = columns(batch, 0);
+      throw this.#conflict(first, 0, await this.getVersion(first[1], first[2]));
     }
   }
 
-  /** Sends a group of dispatches in one call of the server function, as parallel arrays. */
+  /** Sends a group of dispatches in one call of the server function (a prepared statement). */
   async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
     if (this.#closed) throw storeClosed('event store');
-    const dispatches = batches.flatMap((b, i) => b.ids.map(() => i));
-    const column = <K extends keyof EventRows>(key: K) => batches.flatMap((b) => b[key] as unknown[]);
     const { rows } = await this.#pool.query({
       name: `atomservices_append_group_${this.schema}`,
-      text: `SELECT ${this.schema}.atomservices_append_group($1, $2, $3, $4, $5, $6) AS answer`,
-      values: [dispatches, column('ids'), column('types'), column('aggregates'), column('versions'), column('bodies')],
+      text: `SELECT ${this.schema}.atomservices_append_group($1, $2) AS answer`,
+      values: [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e')],
     });
     return rows[0]!.answer as GroupAnswer;
   }
 
-  #duplicate(event: IEvent, index: number): AtomServicesError {
+  #duplicate([id]: ReturnType<typeof columns>, index: number): AtomServicesError {
     return new AtomServicesError('DUPLICATE_EVENT_ID',
-      `events[${index}] has _id ${event._id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
-      { index, eventId: event._id });
+      `events[${index}] has _id ${id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
+      { index, eventId: id });
   }
 
-  #conflict(event: IEvent, index: number, actual: number): AtomServicesError {
+  #conflict([, AggregateType, AggregateID, version]: ReturnType<typeof columns>, index: number, actual: number): AtomServicesError {
     return new AtomServicesError('CONCURRENCY_CONFLICT',
-      `events[${index}] has _version ${event._version}, but ${event.AggregateType} '${event.AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
-      { index, expectedVersion: event._version - 1, actualVersion: actual, AggregateType: event.AggregateType, AggregateID: event.AggregateID });
+      `events[${index}] has _version ${version}, but ${AggregateType} '${AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
+      { index, expectedVersion: version - 1, actualVersion: actual, AggregateType, AggregateID });
   }
 
   async readStream(AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<IEvent[]> {

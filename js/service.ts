@@ -1,4 +1,4 @@
-import { callCore, writeInput } from './core.js';
+import { callCore, validatesEvents, writeInput, type CoreValidating } from './core.js';
 import { encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
 import { checkHandler } from './handlers.js';
@@ -145,9 +145,12 @@ class Service implements IService {
       this.#notifyAppended();
       return events;
     }
-    // A store written in JS gets only events the core has validated.
-    const json = encodeEvents(events);
-    callCore((core) => core.validateEvents(writeInput(core, json)));
+    // A store written in JS gets only events the core has validated (once: a store that
+    // hands them to the core itself says so).
+    if (!(store as Partial<CoreValidating>)[validatesEvents]) {
+      const json = encodeEvents(events);
+      callCore((core) => core.validateEvents(writeInput(core, json)));
+    }
     try {
       await store.append(events);
     } catch (error) {

@@ -237,12 +237,19 @@ emscripten::class_<T> bind_store(const char* name) {
       .function("putCheckpoint", &T::put_checkpoint);
 }
 
-// The events, validated, in their canonical form: a JSON array (for stores written in JS).
-val canonical_events(size_t bytes) {
+// The events, validated, as rows for a store that keeps columns beside each event's JSON
+// (PostgreSQL): per event _id, AggregateType, AggregateID, _version and its canonical JSON,
+// split by U+001F, the events split by U+001E. Neither names (the core refuses control
+// characters in them) nor JSON text (which escapes them in strings) hold those separators.
+val event_rows(size_t bytes) {
   return output(guard([&] {
-    std::string out = "[";
-    for (const as::Event& e : as::parse_events(input(bytes))) out += (out.size() > 1 ? "," : "") + e.json;
-    return out + "]";
+    std::string rows;
+    for (const as::Event& e : as::parse_events(input(bytes))) {
+      if (!rows.empty()) rows += '\x1e';
+      rows.append(e.id).append(1, '\x1f').append(e.aggregate_type).append(1, '\x1f').append(e.aggregate_id).append(1, '\x1f');
+      rows.append(std::to_string(e.version)).append(1, '\x1f').append(e.json);
+    }
+    return rows;
   }));
 }
 
@@ -309,7 +316,7 @@ EMSCRIPTEN_BINDINGS(atomservices) {
       .function("corruption", optional_override([](const DurableStore& s) { return s.corruption(); }));
   function("reserveInput", &reserve_input);
   function("validateEvents", &validate_events);
-  function("canonicalEvents", &canonical_events);
+  function("eventRows", &event_rows);
   function("checkStreamQuery", &check_stream_query);
   function("checkGlobalQuery", &check_global_query);
   function("checkName", &check_name);
