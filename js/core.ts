@@ -81,6 +81,8 @@ export interface CoreModule {
   checkRehydrateQuery(request: string): void;
   reducerIdentity(definition: string): string;
   foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
+  /** Folds events as the core stored them (a JSON array read back from a store written in JS), not validating them again. */
+  foldStored(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
   /** `count` random UUIDs (v4) joined, 36 characters each. */
   newUuids(count: number): string;
   limits(): CoreLimits;
@@ -125,6 +127,15 @@ const decoder = new TextDecoder();
 export const validatesEvents = Symbol.for('atomservices.validatesEvents');
 export interface CoreValidating {
   readonly [validatesEvents]: true;
+}
+
+/**
+ * A store written in JS that can give a page of a stream as the JSON text of an array has
+ * this method, so a native fold hands the text to the core without making JS objects.
+ */
+export const readsStreamText = Symbol.for('atomservices.readStreamText');
+export interface StreamTextReader {
+  [readsStreamText](AggregateType: string, AggregateID: string, options?: { fromVersion?: number; toVersion?: number; limit?: number }): Promise<string>;
 }
 
 /** Runs a core call that answers text in its output buffer, and decodes it (a copy). */

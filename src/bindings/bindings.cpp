@@ -277,6 +277,13 @@ val fold_events(const std::string& definition, const std::string& start, double 
   }));
 }
 
+// Folds stored events that a store written in JS read back as they were written (see fold_stored).
+val fold_stored(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
+  return output(guard([&] {
+    return folded_json(as::fold_stored(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
+  }));
+}
+
 void check_name(const std::string& what, const std::string& value) {
   guard([&] { as::check_name_argument(what, value); });
 }
@@ -322,6 +329,7 @@ EMSCRIPTEN_BINDINGS(atomservices) {
   function("checkName", &check_name);
   function("reducerIdentity", &reducer_identity);
   function("foldEvents", &fold_events);
+  function("foldStored", &fold_stored);
   function("checkRehydrateQuery", optional_override([](const std::string& q) { guard([&] { as::parse_rehydrate_query(q); }); }));
   function("newUuids", &new_uuids);
   function("limits", &limits);

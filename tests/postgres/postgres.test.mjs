@@ -112,9 +112,10 @@ describe('PostgresEventStore', () => {
     const service = createService({ EventStore });
     const seen = [];
     const stop = service.subscribe({ from: 'start' }, (event) => { seen.push(event._id); });
-    const counts = service.project({ key: (event) => event.AggregateID, reducer: (n) => n + 1, initialState: 0 });
     const events = accountEvents(3);
     await service.dispatch(events);
+    // Made after the dispatch, so catching up means handling these events.
+    const counts = service.project({ key: (event) => event.AggregateID, reducer: (n) => n + 1, initialState: 0 });
     await counts.ready();
     assert.equal(counts.size, 1, 'the projection caught up');
     assert.equal(counts.get(events[0].AggregateID), 3);
