@@ -1,9 +1,11 @@
 // PostgreSQL: an IEventStore that many Node processes share. The database enforces the
-// rules: one transaction per batch, dense versions checked in a server-side function and
-// guarded by a unique index, idempotent retries by _id. Global order for readers: events
-// are numbered by a sequence, and a read returns only events whose transaction is older
-// than every transaction still able to add events (horizonSql), so an event that
-// commits after a later-numbered one is never skipped by a subscription.
+// rules: dense versions checked in a server-side function and guarded by a unique index,
+// idempotent retries by _id, each dispatch all-or-nothing. Dispatches made at the same time
+// share one call of that function and one commit (group commit, postgres-groups.ts). Global
+// order for readers: events are numbered by a sequence in the order of their transactions,
+// and a read returns only events whose transaction is older than every transaction still
+// able to add events (horizonSql), so an event that commits after a later-numbered one is
+// never skipped by a subscription.
 import { callCore, callCoreText, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
@@ -15,6 +17,7 @@ export interface PgPool {
   query(text: string | PgQuery, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   connect(): Promise<PgClient>;
   end(): Promise<void>;
+  on?(event: 'error', listener: () => void): unknown;
 }
 
 /** A named (prepared) statement, as pg takes it; rows as arrays with rowMode 'array'. */
@@ -27,8 +30,9 @@ export interface PgQuery {
 
 export interface PgClient {
   query(text: string): Promise<unknown>;
-  on(event: 'notification', listener: () => void): unknown;
-  release(): void;
+  on(event: 'notification' | 'error', listener: () => void): unknown;
+  /** `true` closes the connection instead of returning it to the pool. */
+  release(destroy?: boolean): void;
 }
 
 export interface PostgresEventStoreOptions {
@@ -43,6 +47,9 @@ export interface PostgresEventStoreOptions {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The first key of the advisory lock under which writers take positions (the second: the schema's hash). */
+const POSITIONS_LOCK = 0x61746f6d;
 
 function schemaSql(s: string): string {
   // One process at a time: concurrent CREATE OR REPLACE of one function fails in PostgreSQL.
@@ -121,19 +128,17 @@ BEGIN
   END LOOP;
   outcomes := array_to_json(answers);
 END $$;
--- Many dispatches in one call and one transaction, each all-or-nothing on its own. The
--- group's aggregates are locked first, in one order for every writer (no deadlock), so
--- versions are decided without racing other processes. Then the whole group goes in one
--- statement, which checks that each event is new and follows its predecessor (outcomes
--- null: every dispatch stored all its events); when it does not, the statement is undone
--- and the group goes dispatch by dispatch.
+-- Many dispatches in one call and one transaction, each all-or-nothing on its own. The whole
+-- group goes in one statement, which checks that each event is new and follows its
+-- predecessor (outcomes null: every dispatch stored all its events); when it does not, the
+-- statement is undone and the group goes dispatch by dispatch.
+-- One writer at a time takes positions and commits (a lock held to the end of the
+-- transaction): a reader that sees a position never finds a smaller one committed later.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
   outcomes json; total bigint; orphans bigint; last bigint;
 BEGIN
-  PERFORM pg_advisory_xact_lock(k) FROM (
-    SELECT DISTINCT hashtextextended(split_part(r, chr(31), 2) || chr(1) || split_part(r, chr(31), 3), 0) AS k
-    FROM unnest(string_to_array(joined, chr(30))) AS r ORDER BY k) ordered;
+  PERFORM pg_advisory_xact_lock(${POSITIONS_LOCK}, hashtext('${s}'));
   BEGIN
     WITH stored AS (
       INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
@@ -160,11 +165,12 @@ END $$;`;
 /**
  * The oldest transaction that may still add events, as a scalar subquery evaluated once per
  * read: readers see only events of older transactions, so an event that commits after a
- * later-numbered one is never skipped. A running transaction is left out when it holds no
- * lock on the events table in this database: it cannot have written events (an append locks
- * the table before it gets a transaction id), so transactions in other databases, or ones
- * here that never touch the events, hold no reader back. One that ended meanwhile is kept:
- * that is only conservative.
+ * later-numbered one is never skipped. Writers take positions and commit one at a time
+ * (atomservices_append_group), so positions follow transaction ids. A running
+ * transaction is left out when it holds no lock on the events table in this database: it
+ * has no events in the table, and any it adds later come after every position a reader can
+ * see now. So transactions in other databases, or ones here that never touch the events,
+ * hold no reader back. One that ended meanwhile is kept: that is only conservative.
  */
 function horizonSql(events: string): string {
   return `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
@@ -180,6 +186,17 @@ function horizonSql(events: string): string {
 }
 
 // Rows as objects by column, or as arrays (rowMode 'array').
+/** How long an idempotent statement is tried again after losing its connection, and how often. */
+const RETRY_MS = 20_000;
+const RETRY_PAUSE_MS = 100;
+
+/** True when the error says the connection or the server went away, not that the statement failed. */
+function lostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (/^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return true;
+  return error instanceof Error && /connection terminated|not queryable|connection timeout/i.test(error.message);
+}
+
 interface Row { [column: string | number]: unknown }
 
 /** One dispatch's events, as the core writes them for the server (see atomservices_append_group). */
@@ -203,7 +220,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   readonly #createSchema: boolean;
   #ready: Promise<void> | undefined;
   #closed = false;
-  #listener: { client: Promise<PgClient>; listeners: Set<() => void> } | undefined;
+  #listener: { client: Promise<PgClient> | undefined; listeners: Set<() => void> } | undefined;
   readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
   constructor(options: PostgresEventStoreOptions) {
@@ -222,6 +239,9 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     this.#createSchema = createSchema;
     this.#ownsPool = pool === undefined;
     this.#pool = pool ?? PostgresEventStore.#newPool(connectionString as string);
+    // An idle connection the server closed (a restart) is dropped by the pool, and the next
+    // statement opens a new one; unheard, its error would end the process.
+    if (this.#ownsPool) this.#pool.on?.('error', () => {});
   }
 
   static #newPool(connectionString: string): PgPool {
@@ -236,15 +256,22 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
 
   /** Creates the store's schema, tables and function; safe to call again. */
   async createSchema(): Promise<void> {
-    await this.#query(schemaSql(this.schema));
+    await this.#query(schemaSql(this.schema), undefined, false);
   }
 
-  async #query(text: string | PgQuery, values?: unknown[]): Promise<Row[]> {
-    if (this.#closed) throw storeClosed('event store');
-    try {
-      return (await this.#pool.query(text, values)).rows;
-    } catch (error) {
-      throw this.#translate(error);
+  /**
+   * Runs a statement. Every statement but the schema's is idempotent (reads, upserts), so
+   * one that lost its connection (the server restarting, say) is tried again for a while.
+   */
+  async #query(text: string | PgQuery, values?: unknown[], retry = true): Promise<Row[]> {
+    for (const started = Date.now(); ;) {
+      if (this.#closed) throw storeClosed('event store');
+      try {
+        return (await this.#pool.query(text, values)).rows;
+      } catch (error) {
+        if (!retry || !lostConnection(error) || Date.now() - started > RETRY_MS) throw this.#translate(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     }
   }
 
@@ -407,30 +434,57 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, [name, position]);
   }
 
-  /** Hears appends from every process through LISTEN/NOTIFY. */
+  /**
+   * Hears appends from every process through LISTEN/NOTIFY, on one connection of the pool
+   * for as long as the store is open. A lost connection is opened again, and the listeners
+   * are woken then (appends made meanwhile were not announced).
+   */
   watch(listener: () => void): () => void {
     if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function');
     if (!this.#listener) {
-      const listeners = new Set<() => void>();
-      const client = this.#pool.connect().then(async (c) => {
-        c.on('notification', () => { for (const l of listeners) l(); });
-        await c.query(`LISTEN atomservices_${this.schema}`);
-        return c;
-      });
-      client.catch(() => { this.#listener = undefined; });
-      this.#listener = { client, listeners };
+      this.#listener = { client: undefined, listeners: new Set() };
+      this.#listen();
     }
     const { listeners } = this.#listener;
     listeners.add(listener);
     return () => { listeners.delete(listener); };
   }
 
+  #listen(): void {
+    const state = this.#listener;
+    if (!state || this.#closed) return;
+    const wake = () => { for (const l of state.listeners) l(); };
+    let lost = false;
+    // Once per connection: it is closed (not pooled: it listens), and another is opened.
+    const drop = (c?: PgClient) => {
+      if (lost) return;
+      lost = true;
+      if (state.client === client) state.client = undefined;  // so close() does not release it again
+      c?.release(true);
+      setTimeout(() => this.#listen(), RETRY_PAUSE_MS);
+    };
+    const client: Promise<PgClient> = this.#pool.connect().then(async (c) => {
+      c.on('notification', wake);
+      c.on('error', () => drop(c));
+      try {
+        await c.query(`LISTEN atomservices_${this.schema}`);
+      } catch (error) {
+        drop(c);
+        throw error;
+      }
+      wake();
+      return c;
+    });
+    state.client = client;
+    client.catch(() => drop());
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#listener) {
-      const client = await this.#listener.client.catch(() => undefined);
-      client?.release();
+      const client = await this.#listener.client?.catch(() => undefined);
+      client?.release(true);  // it still listens: not back into the pool
       this.#listener = undefined;
     }
     if (this.#ownsPool) await this.#pool.end();
