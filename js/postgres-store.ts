@@ -147,10 +147,12 @@ BEGIN
       FROM unnest(string_to_array(joined, chr(30))) AS r
       ON CONFLICT DO NOTHING
       RETURNING aggregate_type AS t, aggregate_id AS a, version AS v, position)
+    -- An orphan: an event whose predecessor is neither just before it in the group nor stored.
     SELECT (SELECT count(*) FROM stored), (SELECT max(position) FROM stored),
-      (SELECT count(*) FROM stored e WHERE v > 1
-        AND NOT EXISTS (SELECT 1 FROM stored p WHERE p.t = e.t AND p.a = e.a AND p.v = e.v - 1)
-        AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
+      (SELECT count(*) FROM (SELECT t, a, v, lag(v) OVER (PARTITION BY t, a ORDER BY v) AS before FROM stored) e
+        WHERE v > 1 AND CASE WHEN before IS NULL
+          THEN NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1)
+          ELSE before <> v - 1 END)
       INTO total, last, orphans;
     IF orphans > 0 OR total <> (SELECT sum(c) FROM unnest(counts) AS c) THEN RAISE EXCEPTION USING ERRCODE = 'AS000'; END IF;
   EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
