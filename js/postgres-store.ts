@@ -129,14 +129,14 @@ BEGIN
   outcomes := array_to_json(answers);
 END $$;
 -- Many dispatches in one call and one transaction, each all-or-nothing on its own. The whole
--- group goes in one statement, which checks that each event is new and follows its
--- predecessor (outcomes null: every dispatch stored all its events); when it does not, the
+-- group goes in one statement, then a check that each event was new and follows its
+-- predecessor (outcomes null: every dispatch stored all its events); when one was not, the
 -- statement is undone and the group goes dispatch by dispatch.
 -- One writer at a time takes positions and commits (a lock held to the end of the
 -- transaction): a reader that sees a position never finds a smaller one committed later.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json; total bigint; orphans bigint; last bigint;
+  outcomes json; total bigint; last bigint; types text[]; aggregates text[]; versions bigint[];
 BEGIN
   PERFORM pg_advisory_xact_lock(${POSITIONS_LOCK}, hashtext('${s}'));
   BEGIN
@@ -146,15 +146,16 @@ BEGIN
         split_part(r, chr(31), 5)
       FROM unnest(string_to_array(joined, chr(30))) AS r
       ON CONFLICT DO NOTHING
-      RETURNING aggregate_type AS t, aggregate_id AS a, version AS v, position)
-    -- An orphan: an event whose predecessor is neither just before it in the group nor stored.
-    SELECT (SELECT count(*) FROM stored), (SELECT max(position) FROM stored),
-      (SELECT count(*) FROM (SELECT t, a, v, lag(v) OVER (PARTITION BY t, a ORDER BY v) AS before FROM stored) e
-        WHERE v > 1 AND CASE WHEN before IS NULL
-          THEN NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1)
-          ELSE before <> v - 1 END)
-      INTO total, last, orphans;
-    IF orphans > 0 OR total <> (SELECT sum(c) FROM unnest(counts) AS c) THEN RAISE EXCEPTION USING ERRCODE = 'AS000'; END IF;
+      RETURNING aggregate_type, aggregate_id, version, position)
+    SELECT count(*), max(position), array_agg(aggregate_type), array_agg(aggregate_id), array_agg(version)
+      INTO total, last, types, aggregates, versions FROM stored;
+    -- Every event stored (none was there already), and each one's predecessor is there.
+    IF total <> (SELECT sum(c) FROM unnest(counts) AS c) OR EXISTS (
+      SELECT 1 FROM unnest(types, aggregates, versions) AS e(t, a, v)
+      WHERE v > 1 AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
+    THEN
+      RAISE EXCEPTION USING ERRCODE = 'AS000';
+    END IF;
   EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
     SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined);
     last := (SELECT max(position) FROM ${s}.atomservices_events);
