@@ -17,6 +17,7 @@ const fold = (total, amount) => total + amount;
 export async function atomservices(url, schema) {
   const EventStore = new PostgresEventStore({ connectionString: url, schema, createSchema: true });
   const service = createService({ EventStore });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   const native = new NativeReducer({ initialState: { total: 0 }, on: { Deposited: [{ op: 'add', path: 'total', from: 'payloads.amount' }] } });
   return {
     dispatcher(AggregateID) {
@@ -27,8 +28,27 @@ export async function atomservices(url, schema) {
       build({ _version: from + i, _createdBy: 'bench', AggregateID, payloads: payloads() }))),
     rehydrate: async (AggregateID) => (await service.rehydrate('Account', AggregateID, (s, e) => fold(s, e.payloads.amount), 0)).state,
     rehydrateNative: async (AggregateID) => (await service.rehydrate('Account', AggregateID, native, { snapshots: false })).state.total,
-    close: () => service.close(),
+    rehydrate016: (AggregateID) => rehydrateAs016(pool, schema, AggregateID),
+    close: async () => { await service.close(); await pool.end(); },
   };
+}
+
+/**
+ * How 0.16.0 rehydrated from the same table (the baseline of issue 15): the version, then
+ * pages of 1,000 rows, one JSON.parse per event, a JS fold.
+ */
+async function rehydrateAs016(pool, schema, AggregateID) {
+  const where = `FROM ${schema}.atomservices_events WHERE aggregate_type = 'Account' AND aggregate_id = $1`;
+  const { rows: [{ v }] } = await pool.query(`SELECT COALESCE(max(version), 0) AS v ${where}`, [AggregateID]);
+  let state = 0;
+  for (let version = 0; version < Number(v);) {
+    const { rows } = await pool.query(`SELECT body ${where} AND version BETWEEN $2 AND $3 ORDER BY version LIMIT 1000`, [AggregateID, version + 1, Number(v)]);
+    for (const event of rows.map((r) => JSON.parse(r.body))) {
+      state = fold(state, event.payloads.amount);
+      version = event._version;
+    }
+  }
+  return state;
 }
 
 export async function emmett(url) {
