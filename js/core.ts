@@ -130,8 +130,9 @@ export interface CoreValidating {
 }
 
 /**
- * A store written in JS that can give a page of a stream as the JSON text of an array has
- * this method, so a native fold hands the text to the core without making JS objects.
+ * A store written in JS that keeps each event as the text the core made of it (the JSON in
+ * eventRows) and can give a page of a stream as the JSON array of those texts has this
+ * method, so a native fold hands the text to the core as it is (foldStored).
  */
 export const readsStreamText = Symbol.for('atomservices.readStreamText');
 export interface StreamTextReader {

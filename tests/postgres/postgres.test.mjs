@@ -82,6 +82,20 @@ describe('PostgresEventStore', () => {
     await service.close();
   });
 
+  it('folds stored events natively as read, and calls a stored event changed outside atomservices STORE_CORRUPT', async () => {
+    const EventStore = freshStore();
+    const service = createService({ EventStore });
+    const { definition, events, AggregateID } = randomCase(3, 40);
+    await service.dispatch(events);
+    const reducer = new NativeReducer(definition);
+    assert.deepEqual(await service.rehydrate('Account', AggregateID, reducer), await service.rehydrate('Account', AggregateID, oracle(definition), definition.initialState));
+    const pool = new pg.Pool({ connectionString: url });
+    await pool.query(`UPDATE ${EventStore.schema}.atomservices_events SET body = '{"changed":true}' WHERE version = 7`);
+    await pool.end();
+    await assert.rejects(service.rehydrate('Account', AggregateID, reducer), { code: 'STORE_CORRUPT' });
+    await service.close();
+  });
+
   it('refuses bad options and reports an unreachable server as STORE_FAILURE with its cause', async () => {
     for (const options of [undefined, {}, { connectionString: '' }, { connectionString: url, pool: {} }, { pool: {} },
       { connectionString: url, schema: 'Robert"); drop table x; --' }, { connectionString: url, createSchema: 'yes' }]) {
