@@ -342,25 +342,27 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       { index, expectedVersion: version - 1, actualVersion: actual, AggregateType, AggregateID });
   }
 
-  // One JSON.parse per page, not one per event.
   async readStream(AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<IEvent[]> {
-    return JSON.parse(await this[readsStreamText](AggregateType, AggregateID, options));
+    return (await this.#streamRows(AggregateType, AggregateID, options)).map((r) => JSON.parse(r[0] as string));
   }
 
-  /** A page of a stream as the JSON text of an array: a fold parses it once (or hands it to the core as it is). */
+  /** A page of a stream as the JSON text of an array of the stored events (for a native fold). */
   async [readsStreamText](AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<string> {
+    return `[${(await this.#streamRows(AggregateType, AggregateID, options)).map((r) => r[0]).join(',')}]`;
+  }
+
+  async #streamRows(AggregateType: string, AggregateID: string, options: ReadStreamOptions): Promise<Row[]> {
     callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID, options })));
     await this.#open();
     const { fromVersion = 1, toVersion = Number.MAX_SAFE_INTEGER, limit = null, direction = 'forward' } = options;
     const order = direction === 'backward' ? 'DESC' : 'ASC';
-    const rows = await this.#query({
+    return this.#query({
       name: `atomservices_stream_${order}_${this.schema}`,
       text: `SELECT body FROM ${this.#events} WHERE aggregate_type = $1 AND aggregate_id = $2 AND version BETWEEN $3 AND $4
         ORDER BY version ${order} LIMIT $5`,
       values: [AggregateType, AggregateID, fromVersion, toVersion, limit],
       rowMode: 'array',
     });
-    return `[${rows.map((r) => r[0]).join(',')}]`;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<PositionedEvent[]> {
@@ -374,8 +376,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       values: [fromPosition, limit],
       rowMode: 'array',
     });
-    const events: IEvent[] = JSON.parse(`[${rows.map((r) => r[1]).join(',')}]`);
-    return events.map((event, i) => ({ position: Number(rows[i]![0]), event }));
+    return rows.map((r) => ({ position: Number(r[0]), event: JSON.parse(r[1] as string) }));
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {

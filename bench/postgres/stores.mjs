@@ -34,8 +34,9 @@ export async function atomservices(url, schema) {
 }
 
 /**
- * How 0.16.0 rehydrated from the same table (the baseline of issue 15): the version, then
- * pages of 1,000 rows, one JSON.parse per event, a JS fold.
+ * The reads 0.16.0 made to rehydrate, on the same table (the baseline of issue 15): the
+ * version, then pages of 1,000 rows, one JSON.parse per event, a JS fold, without the
+ * service around them.
  */
 async function rehydrateAs016(pool, schema, AggregateID) {
   const where = `FROM ${schema}.atomservices_events WHERE aggregate_type = 'Account' AND aggregate_id = $1`;
