@@ -1,89 +1,140 @@
-// PostgresEventStore beside FileEventStore, in one run: dispatch throughput with one and
-// with 50 concurrent dispatchers, and rehydration of a 10k-event aggregate.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// PostgreSQL stores side by side, in one run: PostgresEventStore, Emmett's PostgreSQL event
+// store, and a hand-written pg store (pool of 10, one INSERT per dispatch). Dispatch
+// throughput with 1 dispatcher, 50 in one process and 4 processes × 50; latency of one
+// dispatcher; rehydration of a 10k-event aggregate. Every dispatch is a committed transaction.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { createService, EventBuilder, FileEventStore, NativeReducer } from 'atomservices';
-import { PostgresEventStore } from 'atomservices/postgres';
-import { interleaved, machine, saveResults, writeSection } from './lib.mjs';
+import { interleaved, machine, median, saveResults, writeSection } from './lib.mjs';
+import { atomservices, concurrent, emmett, handWritten } from './postgres/stores.mjs';
 
 const url = process.env.ATOMSERVICES_PG_URL;
 if (!url) throw new Error('set ATOMSERVICES_PG_URL (bash scripts/postgres.sh prints one)');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const scratch = mkdtempSync(join(tmpdir(), 'atomservices-bench-'));
-const build = EventBuilder({ EventName: 'Deposited', AggregateType: 'Account' });
-const payloads = () => ({ amount: 5, note: Math.random().toString(36).repeat(6) });
+const WRITERS = 50;
+const EACH = Number(process.env.BENCH_EACH ?? 40);
+const PROCESSES = 4;
+const SEQUENTIAL = 300;
+const REHYDRATE = 10_000;
+const REPEAT = 5;
+const tag = `bench_${process.pid}`;
 
-let schemas = 0;
-const stores = {
-  file: () => new FileEventStore({ directory: mkdtempSync(join(scratch, 'store-')) }),
-  postgres: () => new PostgresEventStore({ connectionString: url, schema: `bench_${process.pid}_${++schemas}`, createSchema: true }),
+const kinds = {
+  atomservices: () => atomservices(url, `${tag}_a`),
+  emmett: () => emmett(url),
+  'hand-written pg': () => handWritten(url, `${tag}_h`),
 };
+const stores = {};
+for (const [kind, open] of Object.entries(kinds)) stores[kind] = await open();
 
-async function sequential(kind, count = 400) {
-  const service = createService({ EventStore: stores[kind]() });
-  const AggregateID = crypto.randomUUID();
-  for (let v = 1; v <= count; v++) await service.dispatch(build({ _version: v, _createdBy: 'bench', AggregateID, payloads: payloads() }));
-  await service.close();
-  return count;
+/** Runs `writers` dispatchers in each of `PROCESSES` processes, started together; returns the events stored. */
+async function processes(kind, name) {
+  const children = Array.from({ length: PROCESSES }, () => spawn(process.execPath,
+    [new URL('./postgres/child.mjs', import.meta.url).pathname, kind, url, name, String(WRITERS), String(EACH)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const lines = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+  await Promise.all(lines.map((l) => l.next()));  // every child ready
+  const started = performance.now();
+  for (const child of children) child.stdin.write('go\n');
+  const reports = await Promise.all(lines.map(async (l) => JSON.parse((await l.next()).value)));
+  const ms = performance.now() - started;
+  for (const child of children) child.stdin.end();
+  return { events: reports.reduce((n, r) => n + r.events, 0), ms };
 }
 
-async function concurrent(kind, writers = 50, each = 40) {
-  const service = createService({ EventStore: stores[kind]() });
-  await Promise.all(Array.from({ length: writers }, async () => {
-    const AggregateID = crypto.randomUUID();
-    for (let v = 1; v <= each; v++) await service.dispatch(build({ _version: v, _createdBy: 'bench', AggregateID, payloads: payloads() }));
-  }));
-  await service.close();
-  return writers * each;
-}
-
-const reducer = new NativeReducer({ initialState: { total: 0 }, on: { Deposited: [{ op: 'add', path: 'total', from: 'payloads.amount' }] } });
-const rehydrators = {};
-for (const kind of Object.keys(stores)) {
-  const service = createService({ EventStore: stores[kind]() });
-  const AggregateID = 'ten-thousand';
-  for (let v = 1; v <= 10000; v += 1000) {
-    await service.dispatch(Array.from({ length: 1000 }, (_, i) => build({ _version: v + i, _createdBy: 'bench', AggregateID, payloads: payloads() })));
-  }
-  rehydrators[kind] = { service, AggregateID };
+// The aggregate each store rehydrates, written before timing.
+const big = {};
+for (const [kind, store] of Object.entries(stores)) {
+  big[kind] = randomUUID();
+  for (let v = 1; v <= REHYDRATE; v += 1000) await store.batch(big[kind], v, 1000);
 }
 
 const counts = {};
-const timed = (name, run) => async () => { counts[name] = await run(); };
 const cases = {};
-for (const kind of Object.keys(stores)) {
-  cases[`${kind}: 1 dispatcher`] = timed(`${kind}: 1 dispatcher`, () => sequential(kind));
-  cases[`${kind}: 50 concurrent dispatchers`] = timed(`${kind}: 50 concurrent dispatchers`, () => concurrent(kind));
-  cases[`${kind}: rehydrate 10k events (JS reducer)`] = timed(`${kind}: rehydrate 10k events (JS reducer)`, async () => {
-    const { service, AggregateID } = rehydrators[kind];
-    return (await service.rehydrate('Account', AggregateID, (s, e) => s + e.payloads.amount, 0)).version;
-  });
-  cases[`${kind}: rehydrate 10k events (native reducer)`] = timed(`${kind}: rehydrate 10k events (native reducer)`, async () => {
-    const { service, AggregateID } = rehydrators[kind];
-    return (await service.rehydrate('Account', AggregateID, reducer, { snapshots: false })).version;
-  });
+const processTimes = {};
+for (const [kind, store] of Object.entries(stores)) {
+  cases[`${kind}: 1 dispatcher`] = async () => {
+    const dispatch = store.dispatcher(randomUUID());
+    for (let i = 0; i < SEQUENTIAL; i++) await dispatch();
+    counts[`${kind}: 1 dispatcher`] = SEQUENTIAL;
+  };
+  cases[`${kind}: 50 dispatchers`] = async () => { counts[`${kind}: 50 dispatchers`] = await concurrent(store, WRITERS, EACH); };
+  // Each rehydration case folds the aggregate REPEAT times: one fold is too short to time alone here.
+  const rehydration = (name, fold) => {
+    cases[`${kind}: ${name}`] = async () => {
+      for (let i = 0; i < REPEAT; i++) {
+        const total = await fold(big[kind]);
+        if (total !== REHYDRATE * 5) throw new Error(`${kind} ${name}: ${total}`);
+      }
+      counts[`${kind}: ${name}`] = REHYDRATE * REPEAT;
+    };
+  };
+  rehydration('rehydrate 10k events (JS reducer)', store.rehydrate);
+  if (store.rehydrate016) rehydration("rehydrate 10k events (0.16.0's reads, JS reducer)", store.rehydrate016);
+  if (store.rehydrateNative) rehydration('rehydrate 10k events (native reducer)', store.rehydrateNative);
 }
 const ms = await interleaved(cases, ROUNDS);
-for (const { service } of Object.values(rehydrators)) await service.close();
+const eventsPerSecond = Object.fromEntries(Object.keys(ms).map((name) => [name, counts[name] / ms[name] * 1000]));
+
+// Processes start slowly, so that case is timed from "go" to the last report, outside interleaved().
+for (let round = 0; round < ROUNDS; round++) {
+  for (const kind of Object.keys(stores)) {
+    const { events, ms: took } = await processes(kind, kind === 'atomservices' ? `${tag}_a` : `${tag}_h`);
+    (processTimes[kind] ??= []).push(events / took * 1000);
+  }
+}
+for (const [kind, rates] of Object.entries(processTimes)) eventsPerSecond[`${kind}: 4 processes × 50 dispatchers`] = median(rates);
+
+// Latency of one dispatcher, each dispatch timed, the stores taking turns (so a slow moment
+// of this shared machine falls on all of them alike).
+const latency = {};
+const samples = Object.fromEntries(Object.keys(stores).map((kind) => [kind, []]));
+const dispatchers = Object.fromEntries(Object.entries(stores).map(([kind, store]) => [kind, store.dispatcher(randomUUID())]));
+for (let i = 0; i < SEQUENTIAL * ROUNDS; i++) {
+  for (const [kind, dispatch] of Object.entries(dispatchers)) {
+    const started = performance.now();
+    await dispatch();
+    samples[kind].push(performance.now() - started);
+  }
+}
+for (const [kind, times] of Object.entries(samples)) {
+  times.sort((a, b) => a - b);
+  latency[kind] = { p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)] };
+}
+
+await stores['hand-written pg'].drop();
+for (const store of Object.values(stores)) await store.close();
 const pool = new pg.Pool({ connectionString: url });
-for (let i = 1; i <= schemas; i++) await pool.query(`DROP SCHEMA IF EXISTS bench_${process.pid}_${i} CASCADE`);
+await pool.query(`DROP SCHEMA IF EXISTS ${tag}_a CASCADE`);
 await pool.end();
-rmSync(scratch, { recursive: true, force: true });
 
-const rows = Object.entries(ms).map(([name, t]) => `| ${name} | ${t.toFixed(0)} | ${Math.round(counts[name] / t * 1000).toLocaleString('en')} |`);
-const markdown = `## PostgreSQL beside the file store
+const rate = (name) => eventsPerSecond[name];
+const targets = [
+  { name: '50 dispatchers vs hand-written pg', measured: rate('atomservices: 50 dispatchers') / rate('hand-written pg: 50 dispatchers'), wanted: 5 },
+  { name: '50 dispatchers vs Emmett', measured: rate('atomservices: 50 dispatchers') / rate('emmett: 50 dispatchers'), wanted: 3 },
+  { name: '4 processes × 50 vs one process × 50', measured: rate('atomservices: 4 processes × 50 dispatchers') / rate('atomservices: 50 dispatchers'), wanted: 1 },
+  { name: 'one dispatcher: hand-written p50 latency over ours', measured: latency['hand-written pg'].p50 / latency.atomservices.p50, wanted: 1 / 1.2 },
+  ...['JS', 'native'].map((reducer) => ({ name: `rehydrate 10k events (${reducer} reducer) vs 0.16.0's reads`,
+    measured: rate(`atomservices: rehydrate 10k events (${reducer} reducer)`) / rate("atomservices: rehydrate 10k events (0.16.0's reads, JS reducer)"), wanted: 3 })),
+];
+const names = Object.keys(eventsPerSecond).sort();
+const markdown = `## PostgreSQL stores side by side
 
-${machine()}, PostgreSQL 15 on the same machine (loopback); medians of ${ROUNDS} interleaved rounds. Every dispatch is durable
-(fsync for files; a committed transaction for PostgreSQL).
+${machine()}, PostgreSQL 15 on the same machine (loopback); medians of ${ROUNDS} interleaved rounds.
+Every dispatch is a committed transaction; events of ~380 bytes; 50 dispatchers each append
+${EACH} events to their own aggregate; 4 processes run 50 dispatchers each at once.
 
-| case | ms | events/s |
+| case | events/s |
+| --- | ---: |
+${names.map((name) => `| ${name} | ${Math.round(eventsPerSecond[name]).toLocaleString('en')} |`).join('\n')}
+
+| one dispatcher | p50 ms | p99 ms |
 | --- | ---: | ---: |
-${rows.join('\n')}`;
+${Object.entries(latency).map(([kind, { p50, p99 }]) => `| ${kind} | ${p50.toFixed(2)} | ${p99.toFixed(2)} |`).join('\n')}
+
+| target | measured | wanted |
+| --- | ---: | ---: |
+${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)}× | ≥ ${t.wanted.toFixed(2)}× |`).join('\n')}`;
 console.log(markdown);
 writeSection('postgres', markdown);
-const perSecond = (name) => counts[name] / ms[name] * 1000;
-saveResults('postgres', {
-  eventsPerSecond: Object.fromEntries(Object.keys(ms).map((name) => [name, perSecond(name)])),
-});
+saveResults('postgres', { eventsPerSecond, latency, targets });

@@ -94,11 +94,23 @@ function packageRows(p) {
   ];
 }
 
-function postgresRows({ eventsPerSecond: e }) {
-  const row = (label, name) => [label, `${thousands(e[`postgres: ${name}`])} events/s`, `the file store ${thousands(e[`file: ${name}`])}`, ''];
+function postgresRows({ eventsPerSecond: e, latency }) {
+  const [ours, hand, emmett] = ['atomservices', 'hand-written pg', 'emmett'];
+  const rate = (kind, name) => e[`${kind}: ${name}`];
+  const row = (label, name) => [label, `${thousands(rate(ours, name))} events/s`,
+    `hand-written \`pg\` ${thousands(rate(hand, name))}; Emmett ${thousands(rate(emmett, name))}`,
+    `${ratio(rate(ours, name) / rate(hand, name))}; ${ratio(rate(ours, name) / rate(emmett, name))}`];
+  const native = rate(ours, 'rehydrate 10k events (native reducer)');
+  const js = rate(ours, 'rehydrate 10k events (JS reducer)');
+  const handJs = rate(hand, 'rehydrate 10k events (JS reducer)');
   return [
-    row('PostgreSQL, durable dispatch, 50 dispatchers', '50 concurrent dispatchers'),
-    row('PostgreSQL, rehydrate a 10k-event aggregate (JS reducer)', 'rehydrate 10k events (JS reducer)'),
+    row('PostgreSQL, durable dispatch, 50 dispatchers', '50 dispatchers'),
+    row('PostgreSQL, durable dispatch, 4 processes × 50 dispatchers', '4 processes × 50 dispatchers'),
+    ['PostgreSQL, one dispatcher, latency', `p50 ${latency[ours].p50.toFixed(2)} ms, p99 ${latency[ours].p99.toFixed(1)} ms`,
+      `hand-written \`pg\` p50 ${latency[hand].p50.toFixed(2)} ms; Emmett p50 ${latency[emmett].p50.toFixed(2)} ms`, ''],
+    ['PostgreSQL, rehydrate a 10k-event aggregate (native / JS reducer)', `${thousands(native)} / ${thousands(js)} events/s`,
+      `hand-written \`pg\` ${thousands(handJs)}; Emmett ${thousands(rate(emmett, 'rehydrate 10k events (JS reducer)'))}`,
+      `${ratio(native / handJs)} / ${ratio(js / handJs)} (hand-written)`],
   ];
 }
 

@@ -76,13 +76,16 @@ export interface CoreModule {
   FS: CoreFileSystem;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
-  canonicalEvents(bytes: number): CoreOutput;
+  /** The events validated, as a JSON header of their columns and their JSON joined by U+001E (see bindings.cpp). */
+  eventRows(bytes: number): CoreOutput;
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
   checkName(what: string, value: string): void;
   checkRehydrateQuery(request: string): void;
   reducerIdentity(definition: string): string;
   foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
+  /** Folds events as the core stored them (a JSON array read back from a store written in JS), not validating them again. */
+  foldStored(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
   /** `count` random UUIDs (v4) joined, 36 characters each. */
   newUuids(count: number): string;
   limits(): CoreLimits;
@@ -119,6 +122,30 @@ export function callCore<T>(body: (module: CoreModule) => T): T {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * A store written in JS that has the core validate every event it appends sets this key to
+ * true, so the service does not validate the events a second time.
+ */
+export const validatesEvents = Symbol.for('atomservices.validatesEvents');
+export interface CoreValidating {
+  readonly [validatesEvents]: true;
+}
+
+/**
+ * A store written in JS that keeps each event as the text the core made of it (the JSON in
+ * eventRows) and can give a page of a stream as the JSON array of those texts has this
+ * method, so a native fold hands the text to the core as it is (foldStored).
+ */
+export const readsStreamText = Symbol.for('atomservices.readStreamText');
+export interface StreamTextReader {
+  [readsStreamText](AggregateType: string, AggregateID: string, options?: { fromVersion?: number; toVersion?: number; limit?: number }): Promise<string>;
+}
+
+/** Runs a core call that answers text in its output buffer, and decodes it (a copy). */
+export function callCoreText(body: (module: CoreModule) => CoreOutput): string {
+  return decoder.decode(callCore(body));
+}
 
 /** Runs a core call that answers JSON in its output buffer, and parses it (a copy: nothing points into the core after). */
 export function callCoreJson<T>(body: (module: CoreModule) => CoreOutput): T {

@@ -1,25 +1,38 @@
 // PostgreSQL: an IEventStore that many Node processes share. The database enforces the
-// rules: one transaction per batch, dense versions checked in a server-side function and
-// guarded by a unique index, idempotent retries by _id. Global order for readers: events
-// are numbered by a sequence, and a read returns only events whose transaction is older
-// than every transaction still able to add events (horizonSql), so an event that
-// commits after a later-numbered one is never skipped by a subscription.
-import { callCore, callCoreJson, writeInput } from './core.js';
+// rules: dense versions checked in a server-side function and guarded by a unique index,
+// idempotent retries by _id, each dispatch all-or-nothing. Dispatches made at the same time
+// share one call of that function and one commit (group commit, postgres-groups.ts). Global
+// order for readers: events are numbered by a sequence in the order of their transactions,
+// and a read returns only events whose transaction is older than every transaction still
+// able to add events (horizonSql), so an event that commits after a later-numbered one is
+// never skipped by a subscription.
+import { callCore, callCoreText, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
 import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from './types.js';
 
 /** The parts of a pg.Pool the store uses (so the typings need no @types/pg). */
 export interface PgPool {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  query(text: string | PgQuery, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   connect(): Promise<PgClient>;
   end(): Promise<void>;
+  on?(event: 'error', listener: () => void): unknown;
+}
+
+/** A named (prepared) statement, as pg takes it; rows as arrays with rowMode 'array'. */
+export interface PgQuery {
+  name: string;
+  text: string;
+  values: unknown[];
+  rowMode?: 'array';
 }
 
 export interface PgClient {
   query(text: string): Promise<unknown>;
-  on(event: 'notification', listener: () => void): unknown;
-  release(): void;
+  on(event: 'notification' | 'error', listener: () => void): unknown;
+  /** `true` closes the connection instead of returning it to the pool. */
+  release(destroy?: boolean): void;
 }
 
 export interface PostgresEventStoreOptions {
@@ -35,8 +48,13 @@ export interface PostgresEventStoreOptions {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The first key of the advisory lock under which writers take positions (the second: the schema's hash). */
+const POSITIONS_LOCK = 0x61746f6d;
+
 function schemaSql(s: string): string {
+  // One process at a time: concurrent CREATE OR REPLACE of one function fails in PostgreSQL.
   return `
+SELECT pg_advisory_xact_lock(hashtext('atomservices schema ${s}'));
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.atomservices_events (
   position bigserial PRIMARY KEY,
@@ -54,40 +72,108 @@ CREATE TABLE IF NOT EXISTS ${s}.atomservices_snapshots (
 );
 CREATE TABLE IF NOT EXISTS ${s}.atomservices_checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append(json);
-CREATE FUNCTION ${s}.atomservices_append(batch json, OUT appended bigint, OUT last_position bigint) LANGUAGE plpgsql AS $$
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_batch(json);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(json);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(json);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text[]);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(uuid[], text[], text[], bigint[], text[]);
+-- A group of dispatches travels as one text: its events' rows (_id, AggregateType,
+-- AggregateID, _version, JSON) split by U+001F, the rows split by U+001E, as the core writes
+-- them, with the number of events of each dispatch (a dispatch's events are adjacent).
+-- One dispatch, event by event: an event already stored with the same body is skipped (an
+-- idempotent retry); otherwise it must be its aggregate's next version.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_dispatch(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[],
+  from_i int, to_i int) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-  e json; stored text; current bigint; i int := 0;
+  stored text; current bigint; appended bigint := 0;
 BEGIN
-  appended := 0;
-  FOR e IN SELECT value FROM json_array_elements(batch) LOOP
-    SELECT body INTO stored FROM ${s}.atomservices_events WHERE event_id = (e->>'id')::uuid;
+  FOR i IN from_i..to_i LOOP
+    SELECT body INTO stored FROM ${s}.atomservices_events WHERE event_id = ids[i];
     IF FOUND THEN
-      IF stored <> e->>'body' THEN RAISE EXCEPTION USING ERRCODE = 'AS001', MESSAGE = i::text; END IF;
+      IF stored <> bodies[i] THEN RAISE EXCEPTION USING ERRCODE = 'AS001', MESSAGE = (i - from_i)::text; END IF;
     ELSE
       SELECT COALESCE(max(version), 0) INTO current FROM ${s}.atomservices_events
-        WHERE aggregate_type = e->>'type' AND aggregate_id = e->>'aggregate';
-      IF (e->>'version')::bigint <> current + 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = i::text || ':' || current::text;
+        WHERE aggregate_type = types[i] AND aggregate_id = aggregates[i];
+      IF versions[i] <> current + 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = (i - from_i)::text || ':' || current::text;
       END IF;
       INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
-        VALUES ((e->>'id')::uuid, e->>'type', e->>'aggregate', (e->>'version')::bigint, e->>'body');
+        VALUES (ids[i], types[i], aggregates[i], versions[i], bodies[i]);
       appended := appended + 1;
     END IF;
-    i := i + 1;
   END LOOP;
-  IF appended > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
-  SELECT COALESCE(max(position), 0) INTO last_position FROM ${s}.atomservices_events;
+  RETURN appended;
+END $$;
+-- Dispatch by dispatch, each in a subtransaction of its own: a refused one answers its
+-- error and leaves the others stored.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_each(counts int[], joined text, OUT outcomes json, OUT total bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  ids uuid[]; types text[]; aggregates text[]; versions bigint[]; bodies text[]; answers json[] := '{}'; appended bigint; from_i int := 1;
+BEGIN
+  SELECT array_agg(split_part(r, chr(31), 1)::uuid ORDER BY n), array_agg(split_part(r, chr(31), 2) ORDER BY n),
+    array_agg(split_part(r, chr(31), 3) ORDER BY n), array_agg(split_part(r, chr(31), 4)::bigint ORDER BY n), array_agg(split_part(r, chr(31), 5) ORDER BY n)
+    INTO ids, types, aggregates, versions, bodies
+    FROM unnest(string_to_array(joined, chr(30))) WITH ORDINALITY AS e(r, n);
+  total := 0;
+  FOR d IN 1..cardinality(counts) LOOP
+    BEGIN
+      appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, from_i, from_i + counts[d] - 1);
+      answers := answers || to_json(appended);
+      total := total + appended;
+    EXCEPTION WHEN SQLSTATE 'AS001' OR SQLSTATE 'AS002' OR unique_violation THEN
+      answers := answers || json_build_array(SQLSTATE, SQLERRM);
+    END;
+    from_i := from_i + counts[d];
+  END LOOP;
+  outcomes := array_to_json(answers);
+END $$;
+-- Many dispatches in one call and one transaction, each all-or-nothing on its own. The whole
+-- group goes in one statement, then a check that each event was new and follows its
+-- predecessor (outcomes null: every dispatch stored all its events); when one was not, the
+-- statement is undone and the group goes dispatch by dispatch.
+-- One writer at a time takes positions and commits (a lock held to the end of the
+-- transaction): a reader that sees a position never finds a smaller one committed later.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+  outcomes json; total bigint; last bigint; types text[]; aggregates text[]; versions bigint[];
+BEGIN
+  PERFORM pg_advisory_xact_lock(${POSITIONS_LOCK}, hashtext('${s}'));
+  BEGIN
+    WITH stored AS (
+      INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
+      SELECT split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
+        split_part(r, chr(31), 5)
+      FROM unnest(string_to_array(joined, chr(30))) AS r
+      ON CONFLICT DO NOTHING
+      RETURNING aggregate_type, aggregate_id, version, position)
+    SELECT count(*), max(position), array_agg(aggregate_type), array_agg(aggregate_id), array_agg(version)
+      INTO total, last, types, aggregates, versions FROM stored;
+    -- Every event stored (none was there already), and each one's predecessor is there.
+    IF total <> (SELECT sum(c) FROM unnest(counts) AS c) OR EXISTS (
+      SELECT 1 FROM unnest(types, aggregates, versions) AS e(t, a, v)
+      WHERE v > 1 AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
+    THEN
+      RAISE EXCEPTION USING ERRCODE = 'AS000';
+    END IF;
+  EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
+    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined);
+    last := (SELECT max(position) FROM ${s}.atomservices_events);
+  END;
+  IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
+  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
 END $$;`;
 }
 
 /**
  * The oldest transaction that may still add events, as a scalar subquery evaluated once per
  * read: readers see only events of older transactions, so an event that commits after a
- * later-numbered one is never skipped. A running transaction is left out when it holds no
- * lock on the events table in this database: it cannot have written events (an append locks
- * the table before it gets a transaction id), so transactions in other databases, or ones
- * here that never touch the events, hold no reader back. One that ended meanwhile is kept:
- * that is only conservative.
+ * later-numbered one is never skipped. Writers take positions and commit one at a time
+ * (atomservices_append_group), so positions follow transaction ids. A running
+ * transaction is left out when it holds no lock on the events table in this database: it
+ * has no events in the table, and any it adds later come after every position a reader can
+ * see now. So transactions in other databases, or ones here that never touch the events,
+ * hold no reader back. One that ended meanwhile is kept: that is only conservative.
  */
 function horizonSql(events: string): string {
   return `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
@@ -102,16 +188,43 @@ function horizonSql(events: string): string {
             AND r.relation = '${events}'::regclass)))`;
 }
 
-interface Row { [column: string]: unknown }
+// Rows as objects by column, or as arrays (rowMode 'array').
+/** How long an idempotent statement is tried again after losing its connection, and how often. */
+const RETRY_MS = 20_000;
+const RETRY_PAUSE_MS = 100;
 
-export class PostgresEventStore implements IEventStore {
+/** True when the error says the connection or the server went away, not that the statement failed. */
+function lostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (/^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return true;
+  return error instanceof Error && /connection terminated|not queryable|connection timeout/i.test(error.message);
+}
+
+interface Row { [column: string | number]: unknown }
+
+/** One dispatch's events, as the core writes them for the server (see atomservices_append_group). */
+interface EventRows {
+  rows: string;
+  count: number;
+  bytes: number;
+}
+
+/** An event's columns: _id, AggregateType, AggregateID, _version. */
+function columns({ rows }: EventRows, index: number): [id: string, type: string, aggregate: string, version: number] {
+  const [id, type, aggregate, version] = rows.split('\x1e')[index]!.split('\x1f');
+  return [id!, type!, aggregate!, Number(version)];
+}
+
+export class PostgresEventStore implements IEventStore, CoreValidating, StreamTextReader {
+  readonly [validatesEvents] = true as const;
   readonly schema: string;
   readonly #pool: PgPool;
   readonly #ownsPool: boolean;
   readonly #createSchema: boolean;
   #ready: Promise<void> | undefined;
   #closed = false;
-  #listener: { client: Promise<PgClient>; listeners: Set<() => void> } | undefined;
+  #listener: { client: Promise<PgClient> | undefined; listeners: Set<() => void> } | undefined;
+  readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
   constructor(options: PostgresEventStoreOptions) {
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { connectionString } or { pool }');
@@ -129,6 +242,9 @@ export class PostgresEventStore implements IEventStore {
     this.#createSchema = createSchema;
     this.#ownsPool = pool === undefined;
     this.#pool = pool ?? PostgresEventStore.#newPool(connectionString as string);
+    // An idle connection the server closed (a restart) is dropped by the pool, and the next
+    // statement opens a new one; unheard, its error would end the process.
+    if (this.#ownsPool) this.#pool.on?.('error', () => {});
   }
 
   static #newPool(connectionString: string): PgPool {
@@ -143,15 +259,22 @@ export class PostgresEventStore implements IEventStore {
 
   /** Creates the store's schema, tables and function; safe to call again. */
   async createSchema(): Promise<void> {
-    await this.#query(schemaSql(this.schema));
+    await this.#query(schemaSql(this.schema), undefined, false);
   }
 
-  async #query(text: string, values?: unknown[]): Promise<Row[]> {
-    if (this.#closed) throw storeClosed('event store');
-    try {
-      return (await this.#pool.query(text, values)).rows;
-    } catch (error) {
-      throw this.#translate(error);
+  /**
+   * Runs a statement. Every statement but the schema's is idempotent (reads, upserts), so
+   * one that lost its connection (the server restarting, say) is tried again for a while.
+   */
+  async #query(text: string | PgQuery, values?: unknown[], retry = true): Promise<Row[]> {
+    for (const started = Date.now(); ;) {
+      if (this.#closed) throw storeClosed('event store');
+      try {
+        return (await this.#pool.query(text, values)).rows;
+      } catch (error) {
+        if (!retry || !lostConnection(error) || Date.now() - started > RETRY_MS) throw this.#translate(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     }
   }
 
@@ -175,63 +298,85 @@ export class PostgresEventStore implements IEventStore {
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
     const json = encodeEvents(events);
-    const canonical: IEvent[] = callCoreJson((core) => core.canonicalEvents(writeInput(core, json)));
+    const rows = callCoreText((core) => core.eventRows(writeInput(core, json)));
     await this.#open();
-    const batch = JSON.stringify(canonical.map((e) => ({
-      id: e._id, type: e.AggregateType, aggregate: e.AggregateID, version: e._version, body: JSON.stringify(e),
-    })));
+    if (events.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
+    const batch: EventRows = { rows, count: events.length, bytes: rows.length };
     for (let attempt = 0; ; attempt++) {
-      try {
-        const [row] = await this.#query(`SELECT * FROM ${this.schema}.atomservices_append($1)`, [batch]);
-        return { appended: Number(row!.appended), lastPosition: Number(row!.last_position) };
-      } catch (error) {
-        const cause = (error as AtomServicesError).cause as { code?: string; message?: string } | undefined;
-        if (cause?.code === 'AS001') throw this.#duplicate(canonical[Number(cause.message)]!, Number(cause.message));
-        if (cause?.code === 'AS002') {
-          const [index, actual] = String(cause.message).split(':').map(Number);
-          throw this.#conflict(canonical[index!]!, index!, actual!);
-        }
-        // A concurrent append took the same _id or version first: decide again, once, against it.
-        if (cause?.code === '23505' && attempt === 0) continue;
-        if (cause?.code === '23505') {
-          const event = canonical.find(() => true)!;
-          throw this.#conflict(event, 0, await this.getVersion(event.AggregateType, event.AggregateID));
-        }
-        throw error;
+      const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
+      if (outcome === undefined) return { appended: batch.count, lastPosition: last };
+      if (typeof outcome === 'number') return { appended: outcome, lastPosition: last };
+      const [code, detail] = outcome;
+      if (code === 'AS001') throw this.#duplicate(columns(batch, Number(detail)), Number(detail));
+      if (code === 'AS002') {
+        const [index, actual] = detail.split(':').map(Number);
+        throw this.#conflict(columns(batch, index!), index!, actual!);
       }
+      // A concurrent append took the same _id or version first: decide again, once, against it.
+      if (attempt === 0) continue;
+      const first = columns(batch, 0);
+      throw this.#conflict(first, 0, await this.getVersion(first[1], first[2]));
     }
   }
 
-  #duplicate(event: IEvent, index: number): AtomServicesError {
-    return new AtomServicesError('DUPLICATE_EVENT_ID',
-      `events[${index}] has _id ${event._id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
-      { index, eventId: event._id });
+  /** Sends a group of dispatches in one call of the server function (a prepared statement). */
+  async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
+    if (this.#closed) throw storeClosed('event store');
+    const { rows } = await this.#pool.query({
+      name: `atomservices_append_group_${this.schema}`,
+      text: `SELECT ${this.schema}.atomservices_append_group($1, $2) AS answer`,
+      values: [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e')],
+    });
+    return rows[0]!.answer as GroupAnswer;
   }
 
-  #conflict(event: IEvent, index: number, actual: number): AtomServicesError {
+  #duplicate([id]: ReturnType<typeof columns>, index: number): AtomServicesError {
+    return new AtomServicesError('DUPLICATE_EVENT_ID',
+      `events[${index}] has _id ${id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
+      { index, eventId: id });
+  }
+
+  #conflict([, AggregateType, AggregateID, version]: ReturnType<typeof columns>, index: number, actual: number): AtomServicesError {
     return new AtomServicesError('CONCURRENCY_CONFLICT',
-      `events[${index}] has _version ${event._version}, but ${event.AggregateType} '${event.AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
-      { index, expectedVersion: event._version - 1, actualVersion: actual, AggregateType: event.AggregateType, AggregateID: event.AggregateID });
+      `events[${index}] has _version ${version}, but ${AggregateType} '${AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
+      { index, expectedVersion: version - 1, actualVersion: actual, AggregateType, AggregateID });
   }
 
   async readStream(AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<IEvent[]> {
+    return (await this.#streamRows(AggregateType, AggregateID, options)).map((r) => JSON.parse(r[0] as string));
+  }
+
+  /** A page of a stream as the JSON text of an array of the stored events (for a native fold). */
+  async [readsStreamText](AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<string> {
+    return `[${(await this.#streamRows(AggregateType, AggregateID, options)).map((r) => r[0]).join(',')}]`;
+  }
+
+  async #streamRows(AggregateType: string, AggregateID: string, options: ReadStreamOptions): Promise<Row[]> {
     callCore((core) => core.checkStreamQuery(encodeRequest({ AggregateType, AggregateID, options })));
     await this.#open();
     const { fromVersion = 1, toVersion = Number.MAX_SAFE_INTEGER, limit = null, direction = 'forward' } = options;
-    const rows = await this.#query(`SELECT body FROM ${this.#events}
-      WHERE aggregate_type = $1 AND aggregate_id = $2 AND version BETWEEN $3 AND $4
-      ORDER BY version ${direction === 'backward' ? 'DESC' : 'ASC'} LIMIT $5`, [AggregateType, AggregateID, fromVersion, toVersion, limit]);
-    return rows.map((r) => JSON.parse(r.body as string));
+    const order = direction === 'backward' ? 'DESC' : 'ASC';
+    return this.#query({
+      name: `atomservices_stream_${order}_${this.schema}`,
+      text: `SELECT body FROM ${this.#events} WHERE aggregate_type = $1 AND aggregate_id = $2 AND version BETWEEN $3 AND $4
+        ORDER BY version ${order} LIMIT $5`,
+      values: [AggregateType, AggregateID, fromVersion, toVersion, limit],
+      rowMode: 'array',
+    });
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<PositionedEvent[]> {
     callCore((core) => core.checkGlobalQuery(encodeRequest(options)));
     await this.#open();
     const { fromPosition = 1, limit = null } = options;
-    const rows = await this.#query(`SELECT position, body FROM ${this.#events}
-      WHERE position >= $1 AND transaction_id < ${horizonSql(this.#events)}
-      ORDER BY position LIMIT $2`, [fromPosition, limit]);
-    return rows.map((r) => ({ position: Number(r.position), event: JSON.parse(r.body as string) }));
+    const rows = await this.#query({
+      name: `atomservices_all_${this.schema}`,
+      text: `SELECT position, body FROM ${this.#events} WHERE position >= $1 AND transaction_id < ${horizonSql(this.#events)}
+        ORDER BY position LIMIT $2`,
+      values: [fromPosition, limit],
+      rowMode: 'array',
+    });
+    return rows.map((r) => ({ position: Number(r[0]), event: JSON.parse(r[1] as string) }));
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {
@@ -293,30 +438,57 @@ export class PostgresEventStore implements IEventStore {
       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`, [name, position]);
   }
 
-  /** Hears appends from every process through LISTEN/NOTIFY. */
+  /**
+   * Hears appends from every process through LISTEN/NOTIFY, on one connection of the pool
+   * for as long as the store is open. A lost connection is opened again, and the listeners
+   * are woken then (appends made meanwhile were not announced).
+   */
   watch(listener: () => void): () => void {
     if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function');
     if (!this.#listener) {
-      const listeners = new Set<() => void>();
-      const client = this.#pool.connect().then(async (c) => {
-        c.on('notification', () => { for (const l of listeners) l(); });
-        await c.query(`LISTEN atomservices_${this.schema}`);
-        return c;
-      });
-      client.catch(() => { this.#listener = undefined; });
-      this.#listener = { client, listeners };
+      this.#listener = { client: undefined, listeners: new Set() };
+      this.#listen();
     }
     const { listeners } = this.#listener;
     listeners.add(listener);
     return () => { listeners.delete(listener); };
   }
 
+  #listen(): void {
+    const state = this.#listener;
+    if (!state || this.#closed) return;
+    const wake = () => { for (const l of state.listeners) l(); };
+    let lost = false;
+    // Once per connection: it is closed (not pooled: it listens), and another is opened.
+    const drop = (c?: PgClient) => {
+      if (lost) return;
+      lost = true;
+      if (state.client === client) state.client = undefined;  // so close() does not release it again
+      c?.release(true);
+      setTimeout(() => this.#listen(), RETRY_PAUSE_MS);
+    };
+    const client: Promise<PgClient> = this.#pool.connect().then(async (c) => {
+      c.on('notification', wake);
+      c.on('error', () => drop(c));
+      try {
+        await c.query(`LISTEN atomservices_${this.schema}`);
+      } catch (error) {
+        drop(c);
+        throw error;
+      }
+      wake();
+      return c;
+    });
+    state.client = client;
+    client.catch(() => drop());
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#listener) {
-      const client = await this.#listener.client.catch(() => undefined);
-      client?.release();
+      const client = await this.#listener.client?.catch(() => undefined);
+      client?.release(true);  // it still listens: not back into the pool
       this.#listener = undefined;
     }
     if (this.#ownsPool) await this.#pool.end();

@@ -1,6 +1,6 @@
 // Rehydration: folding an aggregate's events into its state with a JS or a native reducer,
 // in pages (one crossing per page, not per event), from the newest usable snapshot.
-import { callCore, callCoreJson, writeInput } from './core.js';
+import { callCore, callCoreJson, readsStreamText, writeInput, type StreamTextReader } from './core.js';
 import { difference } from './deep-equal.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
@@ -87,10 +87,18 @@ function checkSnapshotState(state: unknown, version: number): void {
   { field: 'options.snapshots' });
 }
 
-function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, events: IEvent[]): Rehydrated<S> {
-  const json = encodeEvents(events);
+/** Folds a page with a native reducer: events from JS (validated on the way in), or `stored` as the core wrote them. */
+function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, eventsJson: string, stored: boolean): Rehydrated<S> {
   const start = JSON.stringify(state);
-  return callCoreJson((core) => core.foldEvents(reducer.definition, start, version, writeInput(core, json)));
+  const fold = stored ? 'foldStored' : 'foldEvents';
+  return callCoreJson((core) => core[fold](reducer.definition, start, version, writeInput(core, eventsJson)));
+}
+
+/** A store that gives pages as JSON text, when the fold can take them as they are: native, no upcasters, no time cut. */
+function textReader(host: RehydrationHost, reducer: unknown, options: RehydrateOptions): StreamTextReader | undefined {
+  const store = host.store as Partial<StreamTextReader>;
+  const direct = reducer instanceof NativeReducer && host.upcasterFingerprint === '' && options.at === undefined;
+  return direct && typeof store[readsStreamText] === 'function' ? store as StreamTextReader : undefined;
 }
 
 /** Folds an aggregate by reading its events page by page (any store, upcasters applied). */
@@ -112,18 +120,37 @@ export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: 
     const snapshot = await callStore(() => store.getSnapshot!(plan.key, AggregateType, AggregateID, target));
     if (snapshot) ({ state, version } = snapshot as Rehydrated<S>);
   }
+  const reader = textReader(host, reducer, options);
+  const read = (fromVersion: number): Promise<string | IEvent[]> => {
+    const request = { fromVersion, toVersion: target, limit: PAGE };
+    return callStore<string | IEvent[]>(() => (reader ? reader[readsStreamText](AggregateType, AggregateID, request) : store.readStream(AggregateType, AggregateID, request)));
+  };
+  // The next page is read while this one folds (versions are dense, so it starts PAGE later).
+  let next: { from: number; page: Promise<string | IEvent[]> } | undefined;
   while (version < target) {
-    const page = await callStore(() => store.readStream(AggregateType, AggregateID, { fromVersion: version + 1, toVersion: target, limit: PAGE }));
-    if (page.length === 0) break;
-    const { events, ended } = withinTime(page.map((e) => host.upcast(e)), options.at);
+    const from = version + 1;
+    const page = next?.from === from ? next.page : read(from);
+    next = from + PAGE <= target ? { from: from + PAGE, page: read(from + PAGE) } : undefined;
+    next?.page.catch(() => {});  // awaited on the next turn, or not needed
     const before = version;
-    if (reducer instanceof NativeReducer) {
-      if (events.length > 0) ({ state, version } = foldNative(reducer, state, version, events));
+    let ended = false;
+    if (reader) {
+      const text = await page as string;
+      if (text === '[]') break;
+      ({ state, version } = foldNative(reducer as NativeReducer<S>, state, version, text, true));
     } else {
-      for (const event of events) {
-        state = reducer(state, event);
-        version = event._version;
-        if (plan && version % plan.every === 0) await save(state, version);
+      const events = await page as IEvent[];
+      if (events.length === 0) break;
+      const within = withinTime(events.map((e) => host.upcast(e)), options.at);
+      ended = within.ended;
+      if (reducer instanceof NativeReducer) {
+        if (within.events.length > 0) ({ state, version } = foldNative(reducer, state, version, encodeEvents(within.events), false));
+      } else {
+        for (const event of within.events) {
+          state = reducer(state, event);
+          version = event._version;
+          if (plan && version % plan.every === 0) await save(state, version);
+        }
       }
     }
     if (plan && reducer instanceof NativeReducer && Math.floor(version / plan.every) > Math.floor(before / plan.every)) {

@@ -1,4 +1,4 @@
-import { callCore, writeInput } from './core.js';
+import { callCore, validatesEvents, writeInput, type CoreValidating } from './core.js';
 import { encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, atCaller, invalidArgument, storeClosed } from './errors.js';
 import { checkHandler } from './handlers.js';
@@ -158,9 +158,12 @@ class Service implements IService {
     if (store instanceof NativeEventStore) {
       result = await store.append(events);  // validated by the core as it appends
     } else {
-      // A store written in JS gets only events the core has validated.
-      const json = encodeEvents(events);
-      callCore((core) => core.validateEvents(writeInput(core, json)));
+      // A store written in JS gets only events the core has validated (once: a store that
+      // hands them to the core itself says so).
+      if (!(store as Partial<CoreValidating>)[validatesEvents]) {
+        const json = encodeEvents(events);
+        callCore((core) => core.validateEvents(writeInput(core, json)));
+      }
       result = await this.#callStore(() => store.append(events));
     }
     if (result?.appended !== 0) this.#notifyAppended();

@@ -5,6 +5,7 @@
 
 #include "atomservices/errors.hpp"
 #include "atomservices/ids.hpp"
+#include "atomservices/json.hpp"
 #include "atomservices/queries.hpp"
 
 namespace atomservices {
@@ -48,6 +49,23 @@ Folded fold_events(const NativeReducer& reducer, std::string_view start, int64_t
       version = e.version;
     }
   }
+  return {state.dump(), version};
+}
+
+Folded fold_stored(const NativeReducer& reducer, std::string_view start, int64_t start_version, std::string_view events_json) {
+  State state = start.empty() ? reducer.initial_state() : State::parse(start);
+  int64_t version = start_version;
+  json::Scanner scanner(events_json);
+  scanner.elements([&](size_t index) {
+    std::string_view event = scanner.skip_value(Limits::kMaxDepth + 1);
+    if (version_of(event) != version + 1) {
+      throw Error(ErrorCode::STORE_CORRUPT, "the store gave back event " + std::to_string(index) + " of a page that is not the stored event of version " +
+                  std::to_string(version + 1) + "; its stored text was changed outside atomservices");
+    }
+    reducer.apply(state, event);
+    ++version;
+  });
+  scanner.expect_end();
   return {state.dump(), version};
 }
 

@@ -287,6 +287,18 @@ std::string_view created_at_of(std::string_view event_json) {
   return event_json.size() > kAt + 24 ? event_json.substr(kAt, 24) : std::string_view{};
 }
 
+int64_t version_of(std::string_view event_json) {
+  // {"_id":"<36>","_createdAt":"<24>","_version":<digits>,
+  static constexpr std::string_view kStart = "{\"_id\":\"";
+  if (event_json.substr(0, kStart.size()) != kStart) return 0;
+  int64_t version = 0;
+  size_t i = kContractPrefix;
+  for (; i < event_json.size() && i < kContractPrefix + 16 && event_json[i] >= '0' && event_json[i] <= '9'; ++i) {
+    version = version * 10 + (event_json[i] - '0');
+  }
+  return i > kContractPrefix && i < event_json.size() && event_json[i] == ',' ? version : 0;
+}
+
 NativeReducer NativeReducer::compile(std::string_view definition_json) {
   State definition;
   try {

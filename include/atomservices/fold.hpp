@@ -39,6 +39,11 @@ Folded fold(const EventLog& log, const NativeReducer& reducer, const RehydrateQu
 // Folds events given as a JSON array (from a store written in JS), validated first,
 // continuing from `start` (a state's JSON; empty for the reducer's initial state).
 Folded fold_events(const NativeReducer& reducer, std::string_view start, int64_t start_version, std::string_view events_json);
+// Folds stored events that a store written in JS gives back: a JSON array of the canonical
+// events the core wrote when they were appended, in version order from start_version + 1.
+// They were validated then, so each is only split off and applied; one that is not a stored
+// event, or not the next version, is STORE_CORRUPT.
+Folded fold_stored(const NativeReducer& reducer, std::string_view start, int64_t start_version, std::string_view events_json);
 
 // The compiled reducer for a definition, compiled once and kept (a few dozen at most).
 const NativeReducer& compiled_reducer(std::string_view definition_json);

@@ -54,5 +54,7 @@ class NativeReducer {
 
 // The fields of a stored event at fixed places of its canonical JSON.
 std::string_view created_at_of(std::string_view event_json);
+// Its _version; 0 when the text does not start as a stored event does.
+int64_t version_of(std::string_view event_json);
 
 }  // namespace atomservices

@@ -248,12 +248,19 @@ emscripten::class_<T> bind_store(const char* name) {
       .function("putCheckpoint", &T::put_checkpoint);
 }
 
-// The events, validated, in their canonical form: a JSON array (for stores written in JS).
-val canonical_events(size_t bytes) {
+// The events, validated, as rows for a store that keeps columns beside each event's JSON
+// (PostgreSQL): per event _id, AggregateType, AggregateID, _version and its canonical JSON,
+// split by U+001F, the events split by U+001E. Neither names (the core refuses control
+// characters in them) nor JSON text (which escapes them in strings) hold those separators.
+val event_rows(size_t bytes) {
   return output(guard([&] {
-    std::string out = "[";
-    for (const as::Event& e : as::parse_events(input(bytes))) out += (out.size() > 1 ? "," : "") + e.json;
-    return out + "]";
+    std::string rows;
+    for (const as::Event& e : as::parse_events(input(bytes))) {
+      if (!rows.empty()) rows += '\x1e';
+      rows.append(e.id).append(1, '\x1f').append(e.aggregate_type).append(1, '\x1f').append(e.aggregate_id).append(1, '\x1f');
+      rows.append(std::to_string(e.version)).append(1, '\x1f').append(e.json);
+    }
+    return rows;
   }));
 }
 
@@ -278,6 +285,13 @@ std::string reducer_identity(const std::string& definition) {
 val fold_events(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
   return output(guard([&] {
     return folded_json(as::fold_events(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
+  }));
+}
+
+// Folds stored events that a store written in JS read back as they were written (see fold_stored).
+val fold_stored(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
+  return output(guard([&] {
+    return folded_json(as::fold_stored(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
   }));
 }
 
@@ -322,12 +336,13 @@ EMSCRIPTEN_BINDINGS(atomservices) {
       .function("corruption", optional_override([](const DurableStore& s) { return s.corruption(); }));
   function("reserveInput", &reserve_input);
   function("validateEvents", &validate_events);
-  function("canonicalEvents", &canonical_events);
+  function("eventRows", &event_rows);
   function("checkStreamQuery", &check_stream_query);
   function("checkGlobalQuery", &check_global_query);
   function("checkName", &check_name);
   function("reducerIdentity", &reducer_identity);
   function("foldEvents", &fold_events);
+  function("foldStored", &fold_stored);
   function("checkRehydrateQuery", optional_override([](const std::string& q) { guard([&] { as::parse_rehydrate_query(q); }); }));
   function("newUuids", &new_uuids);
   function("limits", &limits);

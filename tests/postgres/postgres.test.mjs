@@ -16,6 +16,45 @@ import { freshSchema, freshStore, url } from './helpers.mjs';
 
 storeConformance('PostgresEventStore', () => freshStore(), { describe, it, beforeEach, afterEach, assert });
 
+/** Restarts the local cluster (and only it), as scripts/postgres.sh started it; it runs again after. */
+async function restartServer() {
+  const [version, cluster] = (await promisify(execFile)('pg_lsclusters', ['--no-header'])).stdout.trim().split(/\s+/);
+  const command = [...(process.getuid() === 0 ? [] : ['sudo']), 'pg_ctlcluster', version, cluster, 'restart'];
+  await promisify(execFile)(command[0], command.slice(1));
+}
+
+/**
+ * Runs writer-child.mjs in `processes` processes at once (with `during` alongside), then
+ * checks that the store holds every acknowledged event once and nothing else, with dense
+ * versions, and that every process's named subscription saw every event.
+ */
+async function writers(t, { processes, dispatchers, each, aggregates }, during = async () => {}) {
+  const schema = freshSchema();
+  const setup = new PostgresEventStore({ connectionString: url, schema, createSchema: true });
+  await setup.createSchema();
+  await setup.close();
+  const child = fileURLToPath(new URL('./writer-child.mjs', import.meta.url));
+  const total = processes * dispatchers * each;
+  const runs = Promise.all(Array.from({ length: processes }, (_, i) => promisify(execFile)(process.execPath,
+    [child, url, schema, ...[i, dispatchers, each, aggregates, total].map(String)], { timeout: 120000 })));
+  await during(schema);
+  const reports = (await runs).map(({ stdout }) => JSON.parse(stdout));
+  const acknowledged = reports.flatMap((r) => r.acknowledged);
+  const store = new PostgresEventStore({ connectionString: url, schema });
+  const all = await store.readAll();
+  const ids = all.map((x) => x.event._id);
+  assert.equal(new Set(ids).size, ids.length, 'no event twice');
+  assert.deepEqual([...acknowledged].sort(), [...ids].sort(), 'every acknowledged event, and nothing else');
+  assert.equal(ids.length, total);
+  for (let a = 0; a < aggregates; a++) {
+    const versions = (await store.readStream('Account', `shared-${a}`)).map((e) => e._version);
+    assert.deepEqual(versions, versions.map((_, i) => i + 1), 'dense versions');
+  }
+  for (const report of reports) assert.equal(report.seen, total, `process ${report.index}'s subscription saw every event`);
+  t.diagnostic(`conflicts retried: ${reports.map((r) => r.conflicts).join('/')}; failures retried: ${reports.map((r) => r.failures).join('/')}`);
+  return { reports, store };
+}
+
 describe('PostgresEventStore', () => {
   it('creates its schema idempotently and works over a pg.Pool you own', async () => {
     const pool = new pg.Pool({ connectionString: url });
@@ -40,6 +79,20 @@ describe('PostgresEventStore', () => {
       assert.deepEqual(native, js);
       assert.deepEqual(await service.rehydrate('Account', AggregateID, new NativeReducer({ ...definition, snapshotEvery: 7 })), js);
     }
+    await service.close();
+  });
+
+  it('folds stored events natively as read, and calls a stored event changed outside atomservices STORE_CORRUPT', async () => {
+    const EventStore = freshStore();
+    const service = createService({ EventStore });
+    const { definition, events, AggregateID } = randomCase(3, 40);
+    await service.dispatch(events);
+    const reducer = new NativeReducer(definition);
+    assert.deepEqual(await service.rehydrate('Account', AggregateID, reducer), await service.rehydrate('Account', AggregateID, oracle(definition), definition.initialState));
+    const pool = new pg.Pool({ connectionString: url });
+    await pool.query(`UPDATE ${EventStore.schema}.atomservices_events SET body = '{"changed":true}' WHERE version = 7`);
+    await pool.end();
+    await assert.rejects(service.rehydrate('Account', AggregateID, reducer), { code: 'STORE_CORRUPT' });
     await service.close();
   });
 
@@ -112,9 +165,10 @@ describe('PostgresEventStore', () => {
     const service = createService({ EventStore });
     const seen = [];
     const stop = service.subscribe({ from: 'start' }, (event) => { seen.push(event._id); });
-    const counts = service.project({ key: (event) => event.AggregateID, reducer: (n) => n + 1, initialState: 0 });
     const events = accountEvents(3);
     await service.dispatch(events);
+    // Made after the dispatch, so catching up means handling these events.
+    const counts = service.project({ key: (event) => event.AggregateID, reducer: (n) => n + 1, initialState: 0 });
     await counts.ready();
     assert.equal(counts.size, 1, 'the projection caught up');
     assert.equal(counts.get(events[0].AggregateID), 3);
@@ -144,29 +198,74 @@ describe('PostgresEventStore', () => {
     await service.close();
   });
 
-  it(`keeps every event exactly once with 4 processes appending to shared aggregates, and every named subscription sees all`, async (t) => {
-    const schema = freshSchema();
-    const setup = new PostgresEventStore({ connectionString: url, schema, createSchema: true });
-    await setup.createSchema();
-    await setup.close();
-    const child = fileURLToPath(new URL('./writer-child.mjs', import.meta.url));
-    const PROCESSES = 4;
-    const EACH = 60;
-    const runs = await Promise.all(Array.from({ length: PROCESSES }, (_, i) =>
-      promisify(execFile)(process.execPath, [child, url, schema, String(i), String(EACH), String(PROCESSES * EACH)], { timeout: 60000 })));
-    const reports = runs.map(({ stdout }) => JSON.parse(stdout));
-    const acknowledged = reports.flatMap((r) => r.acknowledged);
-    const store = new PostgresEventStore({ connectionString: url, schema });
-    const all = await store.readAll();
-    const ids = all.map((x) => x.event._id);
-    assert.equal(new Set(ids).size, ids.length, 'no event twice');
-    assert.deepEqual([...acknowledged].sort(), [...ids].sort(), 'every acknowledged event, and nothing else');
-    for (let a = 0; a < 3; a++) {
-      const versions = (await store.readStream('Account', `shared-${a}`)).map((e) => e._version);
-      assert.deepEqual(versions, versions.map((_, i) => i + 1), 'dense versions');
-    }
-    for (const report of reports) assert.equal(report.seen, PROCESSES * EACH, `process ${report.index}'s subscription saw every event`);
-    t.diagnostic(`conflicts retried: ${reports.map((r) => r.conflicts).join('/')}`);
+  it('keeps every event exactly once with 8 processes × 50 dispatchers on shared aggregates, and every named subscription sees all', async (t) => {
+    const { reports, store } = await writers(t, { processes: 8, dispatchers: 50, each: 3, aggregates: 40 });
+    assert.ok(reports.some((r) => r.conflicts > 0), 'writers raced for the same versions');
     await store.close();
+  });
+
+  it('keeps every guarantee while the server restarts mid-run', async (t) => {
+    const { reports, store } = await writers(t, { processes: 4, dispatchers: 20, each: 10, aggregates: 20 }, async (schema) => {
+      const pool = new pg.Pool({ connectionString: url });
+      pool.on('error', () => {});
+      // Restart once a tenth of the events are in, while the writers are busy.
+      for (let stored = 0; stored < 80; await new Promise((r) => setTimeout(r, 20))) {
+        stored = Number((await pool.query(`SELECT count(*) AS n FROM ${schema}.atomservices_events`)).rows[0].n);
+      }
+      await pool.end();
+      await restartServer();
+    });
+    assert.ok(reports.some((r) => r.failures > 0), 'the restart hit dispatches in flight');
+    await store.close();
+  });
+
+  it('stores the dispatches of a group that can be stored and refuses only the others, each with its own error', async () => {
+    // A pool that holds the first calls back, so the later dispatches wait and travel as one group.
+    const inner = new pg.Pool({ connectionString: url });
+    const groups = [];
+    let holding = false;
+    let open;
+    const gate = new Promise((resolve) => { open = resolve; });
+    const pool = {
+      async query(query, values) {
+        if (typeof query === 'object' && query.text.includes('atomservices_append_group')) {
+          groups.push(query.values[0].length);
+          if (holding && groups.length <= 4) await gate;
+        }
+        return inner.query(query, values);
+      },
+      connect: () => inner.connect(),
+      end: () => inner.end(),
+    };
+    const store = new PostgresEventStore({ pool, schema: freshSchema(), createSchema: true });
+    const [taken] = accountEvents(1, 'taken');
+    await store.append([taken]);
+    groups.length = 0;
+    holding = true;
+    const pacers = Array.from({ length: 4 }, (_, i) => store.append(accountEvents(1, `pacer-${i}`)));
+    const good = Array.from({ length: 6 }, (_, i) => accountEvents(2, `good-${i}`));
+    const conflicting = accountEvents(1, 'taken');  // version 1 again
+    const halfBad = [...accountEvents(2, 'half'), { ...accountEvents(3, 'half')[2], _version: 4 }];
+    const reused = [{ ...accountEvents(1, 'other')[0], _id: taken._id }];
+    const retried = [taken];
+    const results = [...good, conflicting, halfBad, reused, retried].map((events) => store.append(events).then((r) => r, (e) => e));
+    open();
+    await Promise.all(pacers);
+    const [g0, g1, g2, g3, g4, g5, conflict, half, duplicate, retry] = await Promise.all(results);
+    assert.equal(groups.reduce((a, b) => a + b), 14, 'every dispatch went once');
+    assert.ok(groups.at(-1) >= 10, `the ten later dispatches went in one call (calls: ${groups})`);
+    for (const r of [g0, g1, g2, g3, g4, g5]) assert.equal(r.appended, 2);
+    assert.equal(conflict.code, 'CONCURRENCY_CONFLICT');
+    assert.equal(conflict.actualVersion, 1);
+    assert.equal(half.code, 'CONCURRENCY_CONFLICT');
+    assert.equal(half.index, 2);
+    assert.equal(duplicate.code, 'DUPLICATE_EVENT_ID');
+    assert.equal(retry.appended, 0, 'a retried event is a no-op');
+    const stored = (await store.readAll()).map((x) => x.event.AggregateID);
+    assert.equal(stored.length, 1 + 4 + 12);
+    assert.ok(!stored.includes('half') && !stored.includes('other'), 'nothing of a refused dispatch');
+    for (let i = 0; i < 6; i++) assert.deepEqual((await store.readStream('Account', `good-${i}`)).map((e) => e._version), [1, 2]);
+    await store.close();
+    await inner.end();
   });
 });

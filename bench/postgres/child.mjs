@@ -1,0 +1,19 @@
+// One process of the multi-process case: opens its store, says "ready", waits for "go",
+// runs its dispatchers and prints how many events it stored.
+import { createInterface } from 'node:readline';
+import { atomservices, concurrent, emmett, handWritten } from './stores.mjs';
+
+const [kind, url, name, writers, each] = process.argv.slice(2);
+const open = { atomservices: () => atomservices(url, name), emmett: () => emmett(url), 'hand-written pg': () => handWritten(url, name) };
+const store = await open[kind]();
+await concurrent(store, 2, 2);  // warm: connections open, statements prepared
+console.log('ready');
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  if (line !== 'go') continue;
+  const events = await concurrent(store, Number(writers), Number(each));
+  console.log(JSON.stringify({ events }));
+  break;
+}
+lines.close();
+await store.close();
