@@ -147,8 +147,9 @@ describe('the web demo, built and served by vite preview', () => {
 
     await setMode(page, 'eventual');
     for (const [owner, amount] of [['Grace', '250'], ['Linus', '42.10']]) {
-      await openAccount(page, owner, ['stored']);
-      await move(page, 'deposit', amount, ['stored']);
+      // Stored is enough to go on; the handlers start right after, and may be done already.
+      await openAccount(page, owner, ['stored', 'handled']);
+      await move(page, 'deposit', amount, ['stored', 'handled']);
     }
     const rows = await accountsWhen(page, (rows) => rows.length === 3 && row(rows, 'Linus')?.[3] === 'v2');
     assert.deepEqual(row(rows, 'Ada'), ['Ada', '69.75', 'open', 'v3']);

@@ -56,7 +56,9 @@ function mountOpenForm({ service, accounts, dispatcher, teller }: Context): void
 function mountMoveForm({ service, accounts, dispatcher, teller }: Context): void {
   const select = byId<HTMLSelectElement>('account-select');
   const amount = byId<HTMLInputElement>('amount');
-  const owner = () => accounts.ownerOf(select.value) ?? 'no account';
+  // The chosen account is the app's, not the list's: the list may not show a new account yet.
+  const chosen = () => accounts.selected ?? '';
+  const owner = () => accounts.ownerOf(chosen()) ?? 'no account';
   const run = (title: string, command: Command) => dispatcher.run(title, () => decide(service, command, teller()));
   select.addEventListener('change', () => accounts.select(select.value || undefined));
   accounts.onChange(() => fillAccountSelect(select, accounts));
@@ -64,10 +66,10 @@ function mountMoveForm({ service, accounts, dispatcher, teller }: Context): void
     submit.preventDefault();
     const kind = (submit as SubmitEvent).submitter?.dataset.kind ?? 'deposit';
     if (kind === 'close') {
-      void run(`Close ${owner()}'s account`, { kind: 'close', accountId: select.value });
+      void run(`Close ${owner()}'s account`, { kind: 'close', accountId: chosen() });
     } else if (kind === 'deposit' || kind === 'withdraw') {
       const title = `${kind === 'deposit' ? 'Deposit' : 'Withdraw'} ${amount.value || '(nothing)'} ${kind === 'deposit' ? 'to' : 'from'} ${owner()}`;
-      void run(title, { kind, accountId: select.value, amount: amount.value });
+      void run(title, { kind, accountId: chosen(), amount: amount.value });
     }
   });
 }
