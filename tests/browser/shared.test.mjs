@@ -133,3 +133,54 @@ it('delivers events written in one tab to subscriptions and projections of the o
   }
   await context.close();
 });
+
+/** Ends the holding tab's hold on the store, in one of the ways users do. */
+const GOING = {
+  'closes its store': (page) => page.evaluate(() => window.held.close()),
+  'is closed': (page) => page.close(),
+  // Its renderer process dies at once: no unload handler, no close, no last flush.
+  'is killed': (page) => { page.goto('chrome://crash').catch(() => {}); },
+  'reloads': (page) => page.reload(),
+};
+
+for (const [how, go] of Object.entries(GOING)) {
+  it(`hands the store over when the holding tab ${how} mid-run: nothing acknowledged lost, nothing stored twice`, { timeout: 120000 }, async (t) => {
+    const context = await browser.newContext();
+    const acknowledged = new Map();  // page → ids, as they are acknowledged (the holder may not live to report them)
+    await context.exposeBinding('acknowledge', ({ page }, id) => {
+      acknowledged.set(page, [...(acknowledged.get(page) ?? []), id]);
+    });
+    const [holder, b, c] = [await openPage(context, server.url), await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name);
+    const count = 150;
+    const holderRun = inPage(holder, 'dispatchMany', { name, who: 'holder', count }).catch((error) => ({ gone: String(error) }));
+    const others = Promise.all([
+      inPage(b, 'dispatchMany', { name, who: 'b', count }),
+      inPage(c, 'dispatchMany', { name, who: 'c', count }),
+      inWorker(b, 'dispatchMany', { name, who: 'worker', count }),
+    ]);
+    while ((acknowledged.get(b)?.length ?? 0) < 30) await new Promise((resolve) => setTimeout(resolve, 10));
+    await go(holder);
+    const [rb, rc, rw] = await others;
+    for (const result of [rb, rc, rw]) assert.equal(result.error, undefined, result.error);
+    const stored = await storedIn(b, name);
+    assertDense(stored);
+    for (const [who, result] of [['b', rb], ['c', rc], ['worker', rw]]) {
+      assert.equal(result.acknowledged.length, count, `${who} dispatched all its events`);
+      assert.deepEqual(byWriter(stored, who), [...result.acknowledged].sort(), `every event ${who} was told of, once, and nothing else`);
+    }
+    const holderStored = new Set(byWriter(stored, 'holder'));
+    const holderAcknowledged = acknowledged.get(holder) ?? [];
+    assert.ok(holderAcknowledged.length > 0);
+    assert.deepEqual(holderAcknowledged.filter((id) => !holderStored.has(id)), [], 'the holder lost none of what it acknowledged');
+    if (how === 'reloads') {
+      await holder.waitForFunction(() => window.ready === true);
+      assert.deepEqual(await storedIn(holder, name), await storedIn(c, name), 'the reloaded tab reads the same log');
+    }
+    const holderResult = await holderRun;
+    if (how === 'closes its store') assert.equal(holderResult.acknowledged?.length, count, 'its own service goes on through the next holder');
+    t.diagnostic(`events ${stored.length}, by the holder ${holderStored.size} (${holderAcknowledged.length} acknowledged)`);
+    await context.close();
+  });
+}
