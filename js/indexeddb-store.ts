@@ -168,10 +168,7 @@ export class IndexedDBEventStore extends DurableEventStore {
 
   async #appendHere(json: string): Promise<AppendResult> {
     const result = await this.appendEncoded(json);
-    if (result.appended > 0) {
-      this.#leader?.appended(result.lastPosition);
-      this.#wake();  // this tab's subscriptions, for appends other tabs sent
-    }
+    if (result.appended > 0) this.#leader?.appended(result.lastPosition);
     return result;
   }
 
@@ -206,7 +203,12 @@ export class IndexedDBEventStore extends DurableEventStore {
       this.#unlock = undefined;
       throw error;
     }
-    this.#leader = new TabLeader(this.name, (method, args, onProgress) => this.#here(method, args, onProgress));
+    this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
+      const value = await this.#here(method, args, onProgress);
+      // This tab's subscriptions hear of its own appends from its service; of other tabs' here.
+      if (method === 'append' && (value as AppendResult).appended > 0) this.#wake();
+      return value;
+    });
   }
 
   /** Sends calls to the holder, and waits in line for the lock to take over when it goes. */
