@@ -1,19 +1,32 @@
 // Browsers: a durable store in IndexedDB. The core writes its segment files to a directory
 // of its in-memory file system; a flush saves what changed to IndexedDB in one transaction
 // (see idb-files.ts), so concurrent appends share one transaction (group commit).
-// One tab or worker writes a store at a time, under a Web Lock named after it.
+// One tab or worker holds a store at a time, under a Web Lock named after it, and the
+// others use it through that one (tab-leader.ts, tab-follower.ts).
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore, checkName } from './core.js';
 import { clear, IdbFiles } from './idb-files.js';
-import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
+import {
+  DurableEventStore, type DurableStoreOptions, type Mounted, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport,
+} from './durable-store.js';
+import { encodeEvents } from './encode.js';
+import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
+import type { NativeReducer } from './native-reducer.js';
+import type { CoreRehydrateOptions, NativeEventStore } from './native-store.js';
+import { channelName } from './tab-channel.js';
+import { TabFollower } from './tab-follower.js';
+import { TabLeader } from './tab-leader.js';
+import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from './types.js';
+import { canShare, requestLock } from './web-lock.js';
 
 export interface IndexedDBEventStoreOptions extends DurableStoreOptions {
-  /** Names the store: its IndexedDB database and its lock. Default "atomservices". */
+  /** Names the store: its IndexedDB database, its lock and its channel. Default "atomservices". */
   name?: string;
   /**
-   * When another tab or worker has the store open: wait until it closes it (default), or
-   * fail at once with STORE_LOCKED (`false`).
+   * Left out (the default), every tab and worker uses the store at once: the first to open it
+   * holds it, the others send it their calls, and one of them takes over when it goes away.
+   * `true`: this tab or worker holds the store itself, waiting until the holder closes it
+   * (and then serves the others). `false`: hold it now, or fail at once with STORE_LOCKED.
    */
   wait?: boolean;
   /**
@@ -21,6 +34,7 @@ export interface IndexedDBEventStoreOptions extends DurableStoreOptions {
    * the transaction to disk, so acknowledged events survive a power cut. "relaxed" (what
    * IndexedDB does by default): committed, so they survive a reload or a killed browser, but
    * an operating-system crash may lose the last ones; flushes are then several times faster.
+   * The tab that holds the store decides for every tab.
    */
   durability?: 'strict' | 'relaxed';
 }
@@ -38,20 +52,27 @@ function failure(what: string, error: unknown): AtomServicesError {
 /** Keeps events in IndexedDB: a resolved append survives a reload, a crash or a killed browser. */
 export class IndexedDBEventStore extends DurableEventStore {
   readonly name: string;
-  readonly #wait: boolean;
+  readonly #wait: boolean | undefined;
   readonly #durability: 'strict' | 'relaxed';
   readonly #directory: string;
   #core: CoreModule | undefined;
   #files: IdbFiles | undefined;
   #unlock: (() => void) | undefined;
+  // Which part this store plays among the tabs, decided on first use.
+  #joining: Promise<void> | undefined;
+  #leader: TabLeader | undefined;
+  #follower: TabFollower | undefined;
+  #takeover: AbortController | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #watchers = new Set<() => void>();
 
   constructor(options: IndexedDBEventStoreOptions = {}) {
     super(typeof options === 'object' && options !== null ? options : {});
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, durability?, cacheBytes? }');
-    const { name = 'atomservices', wait = true, durability = 'strict' } = options;
+    const { name = 'atomservices', wait, durability = 'strict' } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
     checkName('options.name', name);
-    if (typeof wait !== 'boolean') throw invalidArgument('options.wait', 'must be true or false');
+    if (wait !== undefined && typeof wait !== 'boolean') throw invalidArgument('options.wait', 'must be true or false when given');
     if (durability !== 'strict' && durability !== 'relaxed') throw invalidArgument('options.durability', 'must be "strict" or "relaxed"');
     this.#durability = durability;
     this.name = name;
@@ -59,8 +80,163 @@ export class IndexedDBEventStore extends DurableEventStore {
     this.#directory = `/atomservices/idb/${encodeURIComponent(name)}`;
   }
 
+  override async append(events: readonly IEvent[]): Promise<AppendResult> {
+    if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
+    const json = encodeEvents(events);  // here, so that what cannot be stored fails as in the holding tab
+    const { value, retried } = await this.#call<AppendResult>('append', [json]);
+    // Sent again after a handover, it finds its events stored by the holder that went away:
+    // they are still this append's own, and its handlers must run.
+    return retried && value.appended === 0 ? { ...value, appended: events.length } : value;
+  }
+
+  override readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> { return this.#value('readStream', args); }
+  override readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> { return this.#value('readAll', args); }
+  override getVersion(...args: Parameters<NativeEventStore['getVersion']>): Promise<number> { return this.#value('getVersion', args); }
+  override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }
+  override getLastPosition(): Promise<number> { return this.#value('getLastPosition', []); }
+  override getSnapshot(...args: Parameters<NativeEventStore['getSnapshot']>): Promise<Snapshot | undefined> { return this.#value('getSnapshot', args); }
+  override putSnapshot(...args: Parameters<NativeEventStore['putSnapshot']>): Promise<void> { return this.#value('putSnapshot', args); }
+  override getCheckpoint(...args: Parameters<NativeEventStore['getCheckpoint']>): Promise<number | undefined> { return this.#value('getCheckpoint', args); }
+  override putCheckpoint(...args: Parameters<NativeEventStore['putCheckpoint']>): Promise<void> { return this.#value('putCheckpoint', args); }
+  override stats(): Promise<StorageStats> { return this.#value('stats', []); }
+  override corruption(): Promise<StoreCorruption | undefined> { return this.#value('corruption', []); }
+
+  override rehydrateNative<S>(reducer: NativeReducer<S>, AggregateType: string, AggregateID: string,
+    options?: CoreRehydrateOptions): Promise<Rehydrated<S>> {
+    return this.#value('rehydrateNative', [reducer.definition, AggregateType, AggregateID, options]);
+  }
+
+  override async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const { onProgress } = options;
+    const forward = onProgress && ((progress: unknown) => onProgress(progress as Parameters<typeof onProgress>[0]));
+    return (await this.#call<VerifyReport>('verify', [onProgress !== undefined], forward)).value;
+  }
+
+  /** Calls `listener` when another tab or worker may have appended events. */
+  watch(listener: () => void): () => void {
+    const entry = () => listener();  // one entry per call
+    this.#watchers.add(entry);
+    return () => { this.#watchers.delete(entry); };
+  }
+
+  /** Waits for its calls in flight, then lets go of the store (another tab may take it over). */
+  override close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#follower?.settled();  // answered by the holder, or by this store if it takes over meanwhile
+      this.#takeover?.abort();
+      this.#follower?.close();
+      await this.#leader?.close();
+      await super.close();
+    })();
+    return this.#closing;
+  }
+
+  async #value<T>(method: string, args: unknown[]): Promise<T> {
+    return (await this.#call<T>(method, args)).value;
+  }
+
+  /** Runs a store call here when this store holds the store, else in the tab that does. */
+  async #call<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<{ value: T; retried: boolean }> {
+    if (this.#closing) throw storeClosed('event store');
+    if (!this.#leader) await this.#join();
+    if (this.#leader) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
+    return (this.#follower as TabFollower).call<T>(method, args, onProgress);
+  }
+
+  /** A call run by this store's core: its own, or one another tab sent. */
+  #here(method: string, args: unknown[], onProgress: (progress: unknown) => void): Promise<unknown> {
+    const a = args as [never, never, never, never, never];  // what the calling method put there
+    switch (method) {
+      case 'append': return this.#appendHere(a[0]);
+      case 'readStream': return super.readStream(a[0], a[1], a[2]);
+      case 'readAll': return super.readAll(a[0]);
+      case 'getVersion': return super.getVersion(a[0], a[1]);
+      case 'getEvent': return super.getEvent(a[0]);
+      case 'getLastPosition': return super.getLastPosition();
+      case 'getSnapshot': return super.getSnapshot(a[0], a[1], a[2], a[3]);
+      case 'putSnapshot': return super.putSnapshot(a[0], a[1], a[2], a[3], a[4]);
+      case 'getCheckpoint': return super.getCheckpoint(a[0]);
+      case 'putCheckpoint': return super.putCheckpoint(a[0], a[1]);
+      case 'stats': return super.stats();
+      case 'corruption': return super.corruption();
+      // The core reads a reducer's definition only: it crosses as its text.
+      case 'rehydrateNative': return super.rehydrateNative({ definition: a[0] } as unknown as NativeReducer<unknown>, a[1], a[2], a[3]);
+      case 'verify': return super.verify(a[0] ? { onProgress } : {});
+      default: return Promise.reject(new AtomServicesError('INVALID_ARGUMENT', `${method} is not a store call`));
+    }
+  }
+
+  async #appendHere(json: string): Promise<AppendResult> {
+    const result = await this.appendEncoded(json);
+    if (result.appended > 0) this.#leader?.appended(result.lastPosition);
+    return result;
+  }
+
+  #wake(): void {
+    for (const watcher of this.#watchers) watcher();
+  }
+
+  #join(): Promise<void> {
+    this.#joining ??= this.#takeRole().catch((error) => {
+      this.#joining = undefined;  // tried again by the next call
+      throw error;
+    });
+    return this.#joining;
+  }
+
+  async #takeRole(): Promise<void> {
+    const share = this.#wait === undefined && canShare();
+    const release = await requestLock(channelName(this.name), { ifAvailable: this.#wait !== true });
+    if (release) return this.#lead(release);
+    if (share) return this.#follow();
+    throw new AtomServicesError('STORE_LOCKED',
+      `the store "${this.name}" is open in another tab or worker; close it there, or leave out wait: false to share it`);
+  }
+
+  /** Holds the lock: opens the store and serves the other tabs. */
+  async #lead(release: () => void): Promise<void> {
+    this.#unlock = release;
+    try {
+      await this.opened();
+    } catch (error) {
+      this.#unlock?.();  // released by the failed open already, unless it failed before mounting
+      this.#unlock = undefined;
+      throw error;
+    }
+    this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
+      const value = await this.#here(method, args, onProgress);
+      // This tab's subscriptions hear of its own appends from its service; of other tabs' here.
+      if (method === 'append' && (value as AppendResult).appended > 0) this.#wake();
+      return value;
+    });
+  }
+
+  /** Sends calls to the holder, and waits in line for the lock to take over when it goes. */
+  #follow(): void {
+    this.#follower = new TabFollower(this.name, () => this.#wake());
+    this.#queueForLock();
+  }
+
+  #queueForLock(): void {
+    const takeover = new AbortController();
+    this.#takeover = takeover;
+    requestLock(channelName(this.name), { signal: takeover.signal }).then(
+      (release) => this.#takeOver(release as () => void),
+      () => {},  // aborted: this store closed
+    );
+  }
+
+  async #takeOver(release: () => void): Promise<void> {
+    if (this.#closing) return release();
+    try {
+      await this.#lead(release);  // the follower's unanswered calls are sent again to this new leader
+    } catch (error) {
+      this.#follower?.failAll(error);
+      this.#queueForLock();
+    }
+  }
+
   protected async mount(core: CoreModule): Promise<Mounted> {
-    await this.#lock();
     try {
       core.FS.mkdirTree(this.#directory);
       this.#core = core;
@@ -73,22 +249,6 @@ export class IndexedDBEventStore extends DurableEventStore {
     const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's transaction covers both
     // Merges run at the start of a flush (compact()), so that the flush saves their result.
     return { path: this.#directory, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: false, syncer };
-  }
-
-  async #lock(): Promise<void> {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (!locks) return;  // no Web Locks (very old browsers): one writer is then the app's duty
-    await new Promise<void>((acquired, refused) => {
-      locks.request(`atomservices:${this.name}`, { ifAvailable: !this.#wait }, (lock) => {
-        if (!lock) {
-          refused(new AtomServicesError('STORE_LOCKED',
-            `the store "${this.name}" is open in another tab or worker; close it there, or pass wait: true to wait for it`));
-          return undefined;
-        }
-        acquired();
-        return new Promise<void>((release) => { this.#unlock = release; });  // held until close()
-      }).catch(refused);
-    });
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {

@@ -69,10 +69,14 @@ export abstract class NativeEventStore implements IEventStore {
 
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
+    return this.appendEncoded(encodeEvents(events));
+  }
+
+  /** Appends events already encoded as JSON (by encodeEvents, maybe in another tab). */
+  protected async appendEncoded(json: string): Promise<AppendResult> {
     // An open store is used at once: an await per append is measurable at 100k appends/s.
     const store = this.#ready !== undefined && !this.#closing && !this.#failure ? this.#ready : await this.opened();
     if (this.#closing) throw storeClosed('event store');
-    const json = encodeEvents(events);
     let lastPosition: number;
     try {
       lastPosition = callCore((core) => store.append(writeInput(core, json)));

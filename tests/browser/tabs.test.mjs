@@ -1,5 +1,6 @@
-// Two tabs and a worker write one IndexedDBEventStore for a sustained period, taking turns
-// under its lock: no event lost or duplicated, dense versions, everyone sees everything.
+// Two tabs and a worker that each want to hold one IndexedDBEventStore themselves (wait: true)
+// write it for a sustained period, taking turns under its lock: no event lost or duplicated,
+// dense versions, everyone sees everything. (Sharing one store at once: shared.test.mjs.)
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, openPage } from './harness.mjs';
@@ -11,7 +12,7 @@ after(async () => { await browser?.close(); await server?.close(); });
 
 const MS = Number(process.env.TABS_MS ?? 4000);
 
-it(`keeps every event from two tabs and a worker writing for ${MS / 1000} s`, { timeout: 120000 }, async (t) => {
+it(`keeps every event from two tabs and a worker taking turns (wait: true) for ${MS / 1000} s`, { timeout: 120000 }, async (t) => {
   const context = await browser.newContext();
   const [tabA, tabB] = [await openPage(context, server.url), await openPage(context, server.url)];
   const inTab = (page, who) => page.evaluate(async ({ who, ms }) => {
@@ -22,7 +23,7 @@ it(`keeps every event from two tabs and a worker writing for ${MS / 1000} s`, { 
     const worker = new Worker('/tests/browser/worker.js', { type: 'module' });
     const result = await new Promise((resolve) => {
       worker.onmessage = ({ data }) => {
-        if (data === 'ready') worker.postMessage({ name: 'shared-tabs', ms });
+        if (data === 'ready') worker.postMessage({ name: 'shared-tabs', ms, wait: true });
         else resolve(data);
       };
       worker.onerror = (event) => resolve({ error: `the worker failed: ${event.message}` });

@@ -234,29 +234,28 @@ describe('the web demo, built and served by vite preview', () => {
     await shoot(page, '05-reloaded');
   });
 
-  it('tells a second tab that the ledger is open elsewhere, and hands it over', async () => {
+  it('works in a second tab at once: both take commands and both timelines move', async () => {
     const second = await openDemo(context);
-    assert.equal(await storeState(second), 'locked');
-    assert.match(await banner(second), /open in another tab \(STORE_LOCKED\)/);
-    await shoot(second, '06-second-tab');
-    await page.click('#release-btn');
-    await page.waitForSelector('body[data-store="released"]');
-    await second.click('#retry-btn');
-    await second.waitForSelector('body[data-store="open"]');
+    assert.equal(await storeState(second), 'open');
     assert.match(await banner(second), /10,008 events loaded from IndexedDB/);
-    await second.click('#release-btn');
-    await second.waitForSelector('body[data-store="released"]');
+    assert.equal((await openAccount(second, 'Grace')).state, 'handled');
+    for (const p of [page, second]) await p.waitForFunction(() => document.querySelector('#log-count').textContent === '10,009 events');
+    assert.equal((await openAccount(page, 'Alan')).state, 'handled');
+    for (const p of [page, second]) await p.waitForFunction(() => document.querySelector('#log-count').textContent === '10,010 events');
+    for (const p of [page, second]) {
+      const rows = await accountsWhen(p, (rows) => row(rows, 'Grace') && row(rows, 'Alan'));
+      assert.ok(row(rows, 'Grace') && row(rows, 'Alan'), 'each tab lists the accounts both opened');
+    }
+    await shoot(second, '06-second-tab');
     await second.close();
-    await page.click('#reopen-btn');
-    await settledStore(page);
-    assert.equal(await storeState(page), 'open');
+    assert.equal((await openAccount(page, 'Barbara')).state, 'handled', 'the first tab goes on alone');
     assert.deepEqual([...page.problems, ...second.problems], []);
   });
 
   it('exports the log and imports it into a fresh profile, refusing invalid files', async () => {
     const exported = await exportLog(page, join(temp, 'export.json'));
     assert.equal(exported.format, 'atomservices-demo/ledger');
-    assert.equal(exported.events.length, 10_008);
+    assert.equal(exported.events.length, 10_011);
 
     const fresh = await launch('fresh');
     try {
@@ -277,13 +276,13 @@ describe('the web demo, built and served by vite preview', () => {
       const reloaded = other.waitForEvent('load', { timeout: 60_000 });
       const imported = await importFile(other, join(temp, 'export.json'), ['done', 'failed']);
       assert.equal(imported.state, 'done', imported.text);
-      assert.match(imported.text, /10,008 events imported into the new ledger "ledger-2"/);
+      assert.match(imported.text, /10,011 events imported into the new ledger "ledger-2"/);
       await reloaded;
       await settledStore(other);
-      assert.match(await banner(other), /10,008 events loaded from IndexedDB.*ledger “ledger-2”/);
+      assert.match(await banner(other), /10,011 events loaded from IndexedDB.*ledger “ledger-2”/);
       const again = await exportLog(other, join(temp, 'export-again.json'));
       assert.deepEqual(again.events, exported.events);
-      await other.waitForFunction(() => document.querySelector('#log-count').textContent === '10,008 events');
+      await other.waitForFunction(() => document.querySelector('#log-count').textContent === '10,011 events');
       await shoot(other, '08-imported');
       assert.deepEqual(other.problems, []);
     } finally {

@@ -1,6 +1,6 @@
-// The ledger demo: opens the active ledger's IndexedDB store (or explains why it cannot),
+// The ledger demo: opens the active ledger's IndexedDB store, shared by every tab of the
+// page (or explains why it cannot),
 // then mounts the panels.
-import { AtomServicesError } from 'atomservices';
 import './styles.css';
 import { Accounts } from './app/accounts';
 import { Feed } from './app/feed';
@@ -12,26 +12,22 @@ import { mountBulk } from './ui/bulk-panel';
 import { mountCommands } from './ui/commands-panel';
 import { Dispatcher } from './ui/dispatcher';
 import { byId } from './ui/dom';
-import { mountLedgerPicker, mountTeller, ready, showFailure, showLoaded, showLocked, showOpening } from './ui/status';
+import { mountLedgerPicker, mountTeller, ready, showFailure, showLoaded, showOpening } from './ui/status';
 import { mountTimeTravel } from './ui/time-travel';
 import { Timeline } from './ui/timeline';
 import { mountTransfer } from './ui/transfer-panel';
 
 const teller = mountTeller();
 
-async function start(wait: boolean): Promise<void> {
+async function start(): Promise<void> {
   const name = activeLedger();
   useLedger(name);
   mountLedgerPicker(name);
-  showOpening(name, wait);
+  showOpening(name);
   try {
-    mount(await openLedger(name, wait));
+    mount(await openLedger(name));
   } catch (error) {
-    if (error instanceof AtomServicesError && error.code === 'STORE_LOCKED') {
-      showLocked(name, () => void start(false), () => void start(true));
-    } else {
-      showFailure(error);
-    }
+    showFailure(error);
   }
 }
 
@@ -57,4 +53,4 @@ function mount(ledger: Ledger): void {
   ready();
 }
 
-void start(false);
+void start();

@@ -12,11 +12,11 @@ export interface Ledger {
 }
 
 /**
- * Opens the store named `name`. With `wait: false` it fails at once with STORE_LOCKED when
- * another tab has it open; with `wait: true` it waits until that tab closes it.
+ * Opens the store named `name`, shared with every other tab that has it open: one of them
+ * holds it and the others send it their commands, so every tab takes commands.
  */
-export async function openLedger(name: string, wait: boolean): Promise<Ledger> {
-  const store = new IndexedDBEventStore({ name, wait });
+export async function openLedger(name: string): Promise<Ledger> {
+  const store = new IndexedDBEventStore({ name });
   const receipts = receiptPrinter();
   const service = createService({ EventStore: store, EventBus: new InstantEventBus(), EventHandlers: [receipts.handler] });
   const started = performance.now();

@@ -47,32 +47,22 @@ function button(id: string, text: string, onClick: () => void): HTMLButtonElemen
   return b;
 }
 
-export function showOpening(name: string, wait: boolean): void {
-  banner('info', 'opening', wait
-    ? `Waiting for the other tab to close the ledger “${name}”… (IndexedDBEventStore with wait: true takes the store as soon as it is free)`
-    : `Opening the ledger “${name}” from IndexedDB…`);
+export function showOpening(name: string): void {
+  banner('info', 'opening', `Opening the ledger “${name}” from IndexedDB…`);
 }
 
 export function showLoaded(ledger: Ledger, onRelease: () => Promise<void>): void {
   const { events, ms: took } = ledger.loaded;
   const strong = el('strong', 'loaded', `${count(events)} event${events === 1 ? '' : 's'} loaded from IndexedDB`);
   banner('ok', 'open', strong,
-    ` in ${ms(took)} (ledger “${ledger.name}”). Everything you do is stored there and survives a reload. This tab holds the ledger's write lock; another tab opening it sees a notice. `,
+    ` in ${ms(took)} (ledger “${ledger.name}”). Everything you do is stored there and survives a reload. Open it in another tab too: every tab takes commands and every timeline moves (one tab holds the store, the others send it their commands). `,
     button('release-btn', 'Close it here', () => void onRelease().then(() => showReleased(ledger.name))));
 }
 
 function showReleased(name: string): void {
   document.body.classList.add('inactive');
-  banner('warn', 'released', `The ledger “${name}” is closed in this tab: another tab can open it now. `,
+  banner('warn', 'released', `The ledger “${name}” is closed in this tab; other tabs go on with it. `,
     button('reopen-btn', 'Reopen here', () => location.reload()));
-}
-
-export function showLocked(name: string, retry: () => void, wait: () => void): void {
-  document.body.classList.add('inactive');
-  banner('warn', 'locked',
-    el('strong', '', `The ledger “${name}” is open in another tab (STORE_LOCKED). `),
-    'atomservices lets one tab write a store at a time (a Web Lock). Close the ledger there (“Close it here”, or close the tab), then ',
-    button('retry-btn', 'Try again', retry), ' or ', button('wait-btn', 'Wait for it', wait), ' — or open another ledger above.');
 }
 
 export function showFailure(error: unknown): void {

@@ -1,0 +1,74 @@
+// The tab or worker that holds the store's Web Lock serves the others: it runs the calls
+// they send (through its own store, so the core decides everything as for its own calls)
+// and answers them, and it tells everyone when new events are durable.
+import { Batcher, channelName, tabId, toTabError, type TabAnswer, type TabCall, type TabMessage } from './tab-channel.js';
+
+/** Runs one forwarded call in the leader's store. */
+export type Execute = (method: string, args: unknown[], onProgress: (progress: unknown) => void) => Promise<unknown>;
+
+export class TabLeader {
+  readonly id = tabId();
+  readonly #channel: BroadcastChannel;
+  readonly #execute: Execute;
+  readonly #answers: Batcher<{ to: string; answer: TabAnswer }>;
+  readonly #appended: Batcher<number>;
+  readonly #running = new Set<Promise<void>>();
+  #closing = false;
+
+  constructor(store: string, execute: Execute) {
+    this.#execute = execute;
+    this.#channel = new BroadcastChannel(channelName(store));
+    this.#channel.onmessage = ({ data }: MessageEvent<TabMessage>) => this.#receive(data);
+    this.#answers = new Batcher((answers) => this.#sendAnswers(answers));
+    this.#appended = new Batcher((positions) => this.#post({ type: 'appended', position: Math.max(...positions) }));
+    this.#announce();
+  }
+
+  /** Tells every tab that events up to `position` are durable (one message per turn). */
+  appended(position: number): void {
+    this.#appended.add(position);
+  }
+
+  /**
+   * Stops taking calls and waits until those being run are answered. Calls that come later
+   * stay unanswered: their followers send them again to the next leader.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    this.#answers.flush();
+    this.#appended.flush();
+    this.#channel.close();
+  }
+
+  #announce(): void {
+    this.#post({ type: 'leader', leader: this.id });
+  }
+
+  #receive(message: TabMessage): void {
+    if (this.#closing) return;
+    if (message.type === 'hello') this.#announce();
+    else if (message.type === 'calls' && message.to === this.id) {
+      for (const call of message.calls) this.#run(message.from, call);
+    }
+  }
+
+  #run(from: string, { id, method, args }: TabCall): void {
+    const onProgress = (progress: unknown) => this.#post({ type: 'progress', to: from, id, progress });
+    const running = this.#execute(method, args, onProgress).then(
+      (value) => this.#answers.add({ to: from, answer: { id, value } }),
+      (error) => this.#answers.add({ to: from, answer: { id, error: toTabError(error) } }),
+    ).finally(() => this.#running.delete(running));
+    this.#running.add(running);
+  }
+
+  #sendAnswers(answers: { to: string; answer: TabAnswer }[]): void {
+    const byFollower: Record<string, TabAnswer[]> = {};
+    for (const { to, answer } of answers) (byFollower[to] ??= []).push(answer);
+    this.#post({ type: 'answers', answers: byFollower });
+  }
+
+  #post(message: TabMessage): void {
+    this.#channel.postMessage(message);
+  }
+}
