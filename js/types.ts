@@ -115,7 +115,7 @@ export interface IEventBus {
 }
 
 export interface ServiceOptions {
-  /** Where events are stored. Default: a new MemoryEventStore. */
+  /** Where events are stored. Default: a FileEventStore in ./.atomservices in Node, an IndexedDBEventStore named "atomservices" in browsers. */
   EventStore?: IEventStore;
   /** How events reach handlers. Default: a new InstantEventBus. */
   EventBus?: IEventBus;
