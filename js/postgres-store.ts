@@ -6,7 +6,7 @@
 // and a read returns only events whose transaction is older than every transaction still
 // able to add events (horizonSql), so an event that commits after a later-numbered one is
 // never skipped by a subscription.
-import { callCore, callCoreText, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
+import { callCore, callCoreText, checkName, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
 import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
@@ -431,7 +431,8 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   }
 
   async putCheckpoint(name: string, position: number): Promise<void> {
-    if (typeof name !== 'string' || name === '') throw invalidArgument('name', 'must be a non-empty string');
+    if (typeof name !== 'string') throw invalidArgument('name', 'must be a string');
+    checkName('name', name);  // the core's rule for names, as every store keeps it
     if (!Number.isSafeInteger(position) || position < 0) throw invalidArgument('position', 'must be an integer ≥ 0');
     await this.#open();
     await this.#query(`INSERT INTO ${this.schema}.atomservices_checkpoints VALUES ($1, $2)

@@ -102,6 +102,10 @@ export class JsEventStore {
 
   async putCheckpoint(name, position) {
     this.#check();
+    // The contract's rule for names: 1 to 256 characters, none of them a control character.
+    if (typeof name !== 'string' || name === '' || [...name].length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+      throw new AtomServicesError('INVALID_ARGUMENT', 'name must be 1 to 256 characters, without control characters');
+    }
     this.#checkpoints.set(name, position);
   }
 

@@ -152,5 +152,13 @@ export function storeConformance(name, createStore, { describe, it, beforeEach, 
       assert.equal(await store.getCheckpoint('mailer'), 3);
       assert.equal(await store.getCheckpoint('audit'), 1);
     });
+
+    it('refuses checkpoint names that no store keeps, changing nothing', async () => {
+      for (const name of ['', 'x'.repeat(257), 'tab\there']) {
+        await assert.rejects(store.putCheckpoint(name, 1), { code: 'INVALID_ARGUMENT' });
+      }
+      await store.putCheckpoint('x'.repeat(256), 1);
+      assert.equal(await store.getCheckpoint('x'.repeat(256)), 1);
+    });
   });
 }
