@@ -305,7 +305,12 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     for (let attempt = 0; ; attempt++) {
       const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
       if (outcome === undefined) return { appended: batch.count, lastPosition: last };
-      if (typeof outcome === 'number') return { appended: outcome, lastPosition: last };
+      if (typeof outcome === 'number') {
+        // Some were stored before (a retry mixed with new events): the new ones are this
+        // dispatch's newest rows, which other dispatches of the group may follow.
+        const mixed = outcome > 0 && outcome < batch.count;
+        return { appended: outcome, lastPosition: mixed ? await this.#newestOf(events) : last };
+      }
       const [code, detail] = outcome;
       if (code === 'AS001') throw this.#duplicate(columns(batch, Number(detail)), Number(detail));
       if (code === 'AS002') {
@@ -317,6 +322,13 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       const first = columns(batch, 0);
       throw this.#conflict(first, 0, await this.getVersion(first[1], first[2]));
     }
+  }
+
+  /** The position of the newest of these events. */
+  async #newestOf(events: readonly IEvent[]): Promise<number> {
+    const [row] = await this.#query(`SELECT max(position) AS position FROM ${this.#events} WHERE event_id = ANY($1::uuid[])`,
+      [events.map((event) => event._id)]);
+    return Number(row!.position);
   }
 
   /** Sends a group of dispatches in one call of the server function (a prepared statement). */

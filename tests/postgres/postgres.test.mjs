@@ -219,6 +219,25 @@ describe('PostgresEventStore', () => {
     await store.close();
   });
 
+  it('runs handlers only for the new events of a batch that retries some, when another dispatch shares its group', async () => {
+    const store = freshStore();
+    const handled = [];
+    const service = createService({ EventStore: store, EventHandlers: [{ EventName: '*', handle: (e) => { handled.push(e._id); } }] });
+    const [stored, ...fresh] = accountEvents(3, 'mixed');
+    await new Promise((resolve) => service.dispatch([stored], resolve));  // its handler done too
+    handled.length = 0;
+    const [before, after] = [accountEvents(3, 'before'), accountEvents(3, 'after')];
+    const others = [...before, ...after];
+    const paced = accountEvents(1, 'pacer');
+    const pacer = service.dispatch(paced);  // in flight: the next three travel together after it
+    // The mixed batch between two others, so its new events are not the group's newest.
+    await Promise.all([pacer, service.dispatch(before), service.dispatch([stored, ...fresh]), service.dispatch(after)]);
+    await new Promise((resolve) => setTimeout(resolve, 50));  // eventual handlers start after the dispatches resolved
+    assert.deepEqual(handled.sort(), [...paced, ...fresh, ...others].map((e) => e._id).sort(),
+      'each new event handled once, the retried one not at all');
+    await service.close();
+  });
+
   it('stores the dispatches of a group that can be stored and refuses only the others, each with its own error', async () => {
     // A pool that holds the first calls back, so the later dispatches wait and travel as one group.
     const inner = new pg.Pool({ connectionString: url });
