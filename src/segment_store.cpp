@@ -592,20 +592,9 @@ std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) con
   return std::nullopt;
 }
 
-void SegmentStore::sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const {
-  for (const Segment& segment : closed_) {
-    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
-    auto run = segment.index->stream(stream_key, fetch);
-    if (!run) continue;
-    for (size_t i = 0; i < run->bodies.size(); ++i) {
-      int64_t version = run->first_version + static_cast<int64_t>(i);
-      if (version > to) return;
-      if (version >= from && !visit(version, checked_body(segment, run->bodies[i]))) return;
-    }
-  }
-}
-
-void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const {
+// Calls visit(segment, run, i) for the sealed stream's versions from..to, in order, until it says stop.
+void SegmentStore::each_sealed_version(std::string_view stream_key, int64_t from, int64_t to,
+                                       const std::function<bool(const Segment&, const StreamRun&, size_t)>& visit) const {
   for (const Segment& segment : closed_) {
     auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
     auto run = segment.index->stream(stream_key, fetch);
@@ -613,9 +602,22 @@ void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, i
     for (size_t i = 0; i < run->positions.size(); ++i) {
       int64_t version = run->first_version + static_cast<int64_t>(i);
       if (version > to) return;
-      if (version >= from) out.push_back(run->positions[i]);
+      if (version >= from && !visit(segment, *run, i)) return;
     }
   }
+}
+
+void SegmentStore::sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const {
+  each_sealed_version(stream_key, from, to, [&](const Segment& segment, const StreamRun& run, size_t i) {
+    return visit(run.first_version + static_cast<int64_t>(i), checked_body(segment, run.bodies[i]));
+  });
+}
+
+void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const {
+  each_sealed_version(stream_key, from, to, [&](const Segment&, const StreamRun& run, size_t i) {
+    out.push_back(run.positions[i]);
+    return true;
+  });
 }
 
 std::string_view SegmentStore::sealed_body(uint64_t position) const {

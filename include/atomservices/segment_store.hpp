@@ -106,6 +106,7 @@ const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
 
 class SegmentIndex;
 struct BodyLocation;
+struct StreamRun;
 
 class SegmentStore : private LogStorage {
  public:
@@ -155,6 +156,8 @@ class SegmentStore : private LogStorage {
   void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const override;
   void sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const override;
   std::string_view checked_body(const Segment& segment, const BodyLocation& location) const;
+  void each_sealed_version(std::string_view stream_key, int64_t from, int64_t to,
+                           const std::function<bool(const Segment&, const StreamRun&, size_t)>& visit) const;
   std::string_view sealed_body(uint64_t position) const override;
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
