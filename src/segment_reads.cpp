@@ -1,0 +1,178 @@
+// Reading a store back: bodies of the active segment from memory or its file, closed
+// segments through their indexes and one cache of 4 KiB pieces, every event checked.
+#include "atomservices/segment_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_map>
+
+#include "atomservices/crc32c.hpp"
+#include "atomservices/errors.hpp"
+#include "atomservices/ids.hpp"
+#include "files.hpp"
+#include "frames.hpp"
+#include "segment_index.hpp"
+
+namespace atomservices {
+namespace {
+
+constexpr size_t kRememberedVersions = 1 << 16;
+
+}  // namespace
+
+// Bodies of the active segment are read as they are (it still grows, so nothing of it is
+// cached), from memory while not yet written; closed segments go through the cache.
+std::string_view SegmentStore::read(uint64_t position, uint64_t at, uint32_t length) const {
+  if (active_fd_ >= 0 && position >= active_.first) {
+    uint64_t written = active_.bytes - pending_.size();
+    if (at >= written) return std::string_view(pending_).substr(at - written, length);
+    scratch_.resize(length);
+    files::read_at(active_fd_, scratch_.data(), length, at, path_of(active_.first));
+    return scratch_;
+  }
+  return read_closed(closed_holding(position), at, length);
+}
+
+const SegmentStore::Segment& SegmentStore::closed_holding(uint64_t position) const {
+  auto after = std::upper_bound(closed_.begin(), closed_.end(), position,
+                                [](uint64_t p, const Segment& s) { return p < s.first; });
+  if (after == closed_.begin()) throw Error(ErrorCode::INTERNAL, "no segment holds position " + std::to_string(position));
+  return *std::prev(after);
+}
+
+// Remembered until the next segment closes (which may give a stream newer versions): an
+// append asks once for its check and once to start the stream in memory.
+int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
+  auto known = sealed_versions_.find(std::string(stream_key));
+  if (known != sealed_versions_.end()) return known->second;
+  int64_t version = 0;
+  for (auto it = closed_.rbegin(); it != closed_.rend() && version == 0; ++it) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
+    if (auto run = it->index->stream(stream_key, fetch)) version = run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
+  }
+  if (sealed_versions_.size() >= kRememberedVersions) sealed_versions_.clear();
+  sealed_versions_.emplace(stream_key, version);
+  return version;
+}
+
+std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
+  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
+    if (auto found = it->index->find(id, fetch)) return checked_body(*it, found->second);
+  }
+  return std::nullopt;
+}
+
+// Calls visit(segment, run, i) for the sealed stream's versions from..to, in order, until it says stop.
+void SegmentStore::each_sealed_version(std::string_view stream_key, int64_t from, int64_t to,
+                                       const std::function<bool(const Segment&, const StreamRun&, size_t)>& visit) const {
+  for (const Segment& segment : closed_) {
+    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
+    auto run = segment.index->stream(stream_key, fetch);
+    if (!run) continue;
+    for (size_t i = 0; i < run->positions.size(); ++i) {
+      int64_t version = run->first_version + static_cast<int64_t>(i);
+      if (version > to) return;
+      if (version >= from && !visit(segment, *run, i)) return;
+    }
+  }
+}
+
+void SegmentStore::sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const {
+  each_sealed_version(stream_key, from, to, [&](const Segment& segment, const StreamRun& run, size_t i) {
+    return visit(run.first_version + static_cast<int64_t>(i), checked_body(segment, run.bodies[i]));
+  });
+}
+
+void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const {
+  each_sealed_version(stream_key, from, to, [&](const Segment&, const StreamRun& run, size_t i) {
+    out.push_back(run.positions[i]);
+    return true;
+  });
+}
+
+std::string_view SegmentStore::sealed_body(uint64_t position) const {
+  const Segment& segment = closed_holding(position);
+  auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
+  return checked_body(segment, segment.index->body(position, fetch));
+}
+
+std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {
+  std::string_view body = read_closed(segment, location.at, location.length);
+  if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
+  return body;
+}
+
+void SegmentStore::damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const {
+  if (!corruption_) corruption_ = Corruption{path_of(segment.first).substr(options_.directory.size() + 1), offset, reason};
+  refuse_if_corrupt();
+  throw Error(ErrorCode::STORE_CORRUPT, reason);  // not reached
+}
+
+std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, uint32_t length) const {
+  constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+  const std::string path = path_of(segment.first);
+  auto block = [&](uint64_t index) -> const std::string& {
+    return cache_.get(segment.first, index, [&] {
+      uint64_t start = index * kBlock;
+      if (start >= segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
+      std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
+      files::read_at(reader_for(path), bytes.data(), bytes.size(), start, path);
+      return bytes;
+    });
+  };
+  if (at + length > segment.bytes) damaged_at(segment, at, "an index points past the end of its segment");
+  uint64_t first = at / kBlock, last = (at + length - (length > 0 ? 1 : 0)) / kBlock;
+  if (first == last) return std::string_view(block(first)).substr(at - first * kBlock, length);
+  scratch_.clear();
+  for (uint64_t index = first; index <= last; ++index) {
+    std::string_view piece = block(index);
+    uint64_t from = index == first ? at - first * kBlock : 0;
+    uint64_t to = index == last ? at + length - last * kBlock : piece.size();
+    scratch_.append(piece.substr(from, to - from));
+  }
+  return scratch_;
+}
+
+// A frame of a closed segment's index file, checked, through the cache.
+std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length) const {
+  constexpr uint64_t kIndexFile = 1ull << 63;  // cache keys apart from the segment's own blocks
+  const std::string& payload = cache_.get(segment.first | kIndexFile, at, [&] {
+    const std::string path = index_path_of(segment.first);
+    std::string bytes(length, '\0');
+    files::read_at(reader_for(path), bytes.data(), length, at, path);
+    frames::Frame frame = frames::read(bytes, 0);
+    if (frame.status != frames::Status::Ok || frame.end != bytes.size()) {
+      corruption_ = Corruption{path.substr(options_.directory.size() + 1), at, "an index record fails its checksum"};
+      refuse_if_corrupt();
+    }
+    return std::string(frame.payload);
+  });
+  return payload;
+}
+
+int SegmentStore::reader_for(const std::string& path) const {
+  auto found = readers_.find(path);
+  if (found != readers_.end()) return found->second;
+  int fd = files::open_for_reading(path);
+  readers_.emplace(path, fd);
+  return fd;
+}
+
+void SegmentStore::forget_readers() {
+  for (auto& [path, fd] : readers_) files::close(fd);
+  readers_.clear();
+  cache_.clear();
+}
+
+void BlockCache::clear() {
+  order_.clear();
+  where_.clear();
+  bytes_ = 0;
+}
+
+}  // namespace atomservices
