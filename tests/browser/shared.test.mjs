@@ -143,8 +143,10 @@ const GOING = {
   'reloads': (page) => page.reload(),
 };
 
-for (const [how, go] of Object.entries(GOING)) {
-  it(`hands the store over when the holding tab ${how} mid-run: nothing acknowledged lost, nothing stored twice`, { timeout: 120000 }, async (t) => {
+// Each way of going, several times: a handover is a race between the tabs left.
+const ROUNDS = Number(process.env.HANDOVER_ROUNDS ?? 3);
+for (const [how, go] of Object.entries(GOING)) for (let round = 1; round <= ROUNDS; round++) {
+  it(`hands the store over when the holding tab ${how} mid-run (round ${round}): nothing acknowledged lost, nothing stored twice`, { timeout: 120000 }, async (t) => {
     const context = await browser.newContext();
     const acknowledged = new Map();  // page → ids, as they are acknowledged (the holder may not live to report them)
     await context.exposeBinding('acknowledge', ({ page }, id) => {
