@@ -12,3 +12,5 @@ setDefaultStore(() => new IndexedDBEventStore({ name: 'atomservices' }));
 export * from './index.js';
 export { IndexedDBEventStore } from './indexeddb-store.js';
 export type { IndexedDBEventStoreOptions } from './indexeddb-store.js';
+export { OPFSEventStore } from './opfs-store.js';
+export type { OPFSEventStoreOptions } from './opfs-store.js';

@@ -6,17 +6,13 @@
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore, checkName } from './core.js';
 import { clear, IdbFiles } from './idb-files.js';
-import {
-  DurableEventStore, type DurableStoreOptions, type Mounted, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport,
-} from './durable-store.js';
-import { encodeEvents } from './encode.js';
+import type { DurableStoreOptions, Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
-import type { NativeReducer } from './native-reducer.js';
-import type { CoreRehydrateOptions, NativeEventStore } from './native-store.js';
+import { runStoreCall, SharedEventStore, type Routed } from './shared-store.js';
 import { channelName } from './tab-channel.js';
 import { TabFollower } from './tab-follower.js';
 import { TabLeader } from './tab-leader.js';
-import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from './types.js';
+import type { AppendResult } from './types.js';
 import { canShare, requestLock } from './web-lock.js';
 
 export interface IndexedDBEventStoreOptions extends DurableStoreOptions {
@@ -50,7 +46,7 @@ function failure(what: string, error: unknown): AtomServicesError {
 }
 
 /** Keeps events in IndexedDB: a resolved append survives a reload, a crash or a killed browser. */
-export class IndexedDBEventStore extends DurableEventStore {
+export class IndexedDBEventStore extends SharedEventStore {
   readonly name: string;
   readonly #wait: boolean | undefined;
   readonly #durability: 'strict' | 'relaxed';
@@ -64,7 +60,6 @@ export class IndexedDBEventStore extends DurableEventStore {
   #follower: TabFollower | undefined;
   #takeover: AbortController | undefined;
   #closing: Promise<void> | undefined;
-  readonly #watchers = new Set<() => void>();
 
   constructor(options: IndexedDBEventStoreOptions = {}) {
     super(typeof options === 'object' && options !== null ? options : {});
@@ -80,45 +75,6 @@ export class IndexedDBEventStore extends DurableEventStore {
     this.#directory = `/atomservices/idb/${encodeURIComponent(name)}`;
   }
 
-  override async append(events: readonly IEvent[]): Promise<AppendResult> {
-    if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
-    const json = encodeEvents(events);  // here, so that what cannot be stored fails as in the holding tab
-    const { value, retried } = await this.#call<AppendResult>('append', [json]);
-    // Sent again after a handover, it finds its events stored by the holder that went away:
-    // they are still this append's own, and its handlers must run.
-    return retried && value.appended === 0 ? { ...value, appended: events.length } : value;
-  }
-
-  override readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> { return this.#value('readStream', args); }
-  override readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> { return this.#value('readAll', args); }
-  override getVersion(...args: Parameters<NativeEventStore['getVersion']>): Promise<number> { return this.#value('getVersion', args); }
-  override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }
-  override getLastPosition(): Promise<number> { return this.#value('getLastPosition', []); }
-  override getSnapshot(...args: Parameters<NativeEventStore['getSnapshot']>): Promise<Snapshot | undefined> { return this.#value('getSnapshot', args); }
-  override putSnapshot(...args: Parameters<NativeEventStore['putSnapshot']>): Promise<void> { return this.#value('putSnapshot', args); }
-  override getCheckpoint(...args: Parameters<NativeEventStore['getCheckpoint']>): Promise<number | undefined> { return this.#value('getCheckpoint', args); }
-  override putCheckpoint(...args: Parameters<NativeEventStore['putCheckpoint']>): Promise<void> { return this.#value('putCheckpoint', args); }
-  override stats(): Promise<StorageStats> { return this.#value('stats', []); }
-  override corruption(): Promise<StoreCorruption | undefined> { return this.#value('corruption', []); }
-
-  override rehydrateNative<S>(reducer: NativeReducer<S>, AggregateType: string, AggregateID: string,
-    options?: CoreRehydrateOptions): Promise<Rehydrated<S>> {
-    return this.#value('rehydrateNative', [reducer.definition, AggregateType, AggregateID, options]);
-  }
-
-  override async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const { onProgress } = options;
-    const forward = onProgress && ((progress: unknown) => onProgress(progress as Parameters<typeof onProgress>[0]));
-    return (await this.#call<VerifyReport>('verify', [onProgress !== undefined], forward)).value;
-  }
-
-  /** Calls `listener` when another tab or worker may have appended events. */
-  watch(listener: () => void): () => void {
-    const entry = () => listener();  // one entry per call
-    this.#watchers.add(entry);
-    return () => { this.#watchers.delete(entry); };
-  }
-
   /** Waits for its calls in flight, then lets go of the store (another tab may take it over). */
   override close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -131,12 +87,8 @@ export class IndexedDBEventStore extends DurableEventStore {
     return this.#closing;
   }
 
-  async #value<T>(method: string, args: unknown[]): Promise<T> {
-    return (await this.#call<T>(method, args)).value;
-  }
-
   /** Runs a store call here when this store holds the store, else in the tab that does. */
-  async #call<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<{ value: T; retried: boolean }> {
+  protected async route<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>> {
     if (this.#closing) throw storeClosed('event store');
     if (!this.#leader) await this.#join();
     if (this.#leader) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
@@ -145,35 +97,13 @@ export class IndexedDBEventStore extends DurableEventStore {
 
   /** A call run by this store's core: its own, or one another tab sent. */
   #here(method: string, args: unknown[], onProgress: (progress: unknown) => void): Promise<unknown> {
-    const a = args as [never, never, never, never, never];  // what the calling method put there
-    switch (method) {
-      case 'append': return this.#appendHere(a[0]);
-      case 'readStream': return super.readStream(a[0], a[1], a[2]);
-      case 'readAll': return super.readAll(a[0]);
-      case 'getVersion': return super.getVersion(a[0], a[1]);
-      case 'getEvent': return super.getEvent(a[0]);
-      case 'getLastPosition': return super.getLastPosition();
-      case 'getSnapshot': return super.getSnapshot(a[0], a[1], a[2], a[3]);
-      case 'putSnapshot': return super.putSnapshot(a[0], a[1], a[2], a[3], a[4]);
-      case 'getCheckpoint': return super.getCheckpoint(a[0]);
-      case 'putCheckpoint': return super.putCheckpoint(a[0], a[1]);
-      case 'stats': return super.stats();
-      case 'corruption': return super.corruption();
-      // The core reads a reducer's definition only: it crosses as its text.
-      case 'rehydrateNative': return super.rehydrateNative({ definition: a[0] } as unknown as NativeReducer<unknown>, a[1], a[2], a[3]);
-      case 'verify': return super.verify(a[0] ? { onProgress } : {});
-      default: return Promise.reject(new AtomServicesError('INVALID_ARGUMENT', `${method} is not a store call`));
-    }
+    return runStoreCall(this, method, args, onProgress, (json) => this.#appendHere(json));
   }
 
   async #appendHere(json: string): Promise<AppendResult> {
     const result = await this.appendEncoded(json);
     if (result.appended > 0) this.#leader?.appended(result.lastPosition);
     return result;
-  }
-
-  #wake(): void {
-    for (const watcher of this.#watchers) watcher();
   }
 
   #join(): Promise<void> {
@@ -206,14 +136,14 @@ export class IndexedDBEventStore extends DurableEventStore {
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
       // This tab's subscriptions hear of its own appends from its service; of other tabs' here.
-      if (method === 'append' && (value as AppendResult).appended > 0) this.#wake();
+      if (method === 'append' && (value as AppendResult).appended > 0) this.wake();
       return value;
     });
   }
 
   /** Sends calls to the holder, and waits in line for the lock to take over when it goes. */
   #follow(): void {
-    this.#follower = new TabFollower(this.name, () => this.#wake());
+    this.#follower = new TabFollower(this.name, () => this.wake());
     this.#queueForLock();
   }
 

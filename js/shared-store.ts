@@ -1,0 +1,92 @@
+// What the browser stores shared by tabs and workers have in common: each public call is
+// routed (to this context's own core store, or to the context that holds the store), and
+// the holder runs the calls it is sent through the same code as its own.
+import { DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from './durable-store.js';
+import { encodeEvents } from './encode.js';
+import { AtomServicesError, invalidArgument } from './errors.js';
+import type { NativeReducer } from './native-reducer.js';
+import { NativeEventStore, type CoreRehydrateOptions } from './native-store.js';
+import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from './types.js';
+
+export type Routed<T> = { value: T; retried: boolean };
+
+/** Runs a call that another context sent (or this one made) in `store`'s own core store. */
+export function runStoreCall(store: DurableEventStore, method: string, args: unknown[], onProgress: (progress: unknown) => void,
+  append: (json: string) => Promise<AppendResult>): Promise<unknown> {
+  const a = args as [never, never, never, never, never];  // what the calling method put there
+  const native = NativeEventStore.prototype;
+  const durable = DurableEventStore.prototype;
+  switch (method) {
+    case 'append': return append(a[0]);
+    case 'readStream': return native.readStream.call(store, a[0], a[1], a[2]);
+    case 'readAll': return native.readAll.call(store, a[0]);
+    case 'getVersion': return native.getVersion.call(store, a[0], a[1]);
+    case 'getEvent': return native.getEvent.call(store, a[0]);
+    case 'getLastPosition': return native.getLastPosition.call(store);
+    case 'getSnapshot': return native.getSnapshot.call(store, a[0], a[1], a[2], a[3]);
+    case 'putSnapshot': return native.putSnapshot.call(store, a[0], a[1], a[2], a[3], a[4]);
+    case 'getCheckpoint': return native.getCheckpoint.call(store, a[0]);
+    case 'putCheckpoint': return native.putCheckpoint.call(store, a[0], a[1]);
+    case 'stats': return durable.stats.call(store);
+    case 'corruption': return durable.corruption.call(store);
+    // The core reads a reducer's definition only: it crosses as its text.
+    case 'rehydrateNative':
+      return native.rehydrateNative.call(store, { definition: a[0] } as unknown as NativeReducer<unknown>, a[1], a[2], a[3]);
+    case 'verify': return durable.verify.call(store, a[0] ? { onProgress } : {});
+    default: return Promise.reject(new AtomServicesError('INVALID_ARGUMENT', `${method} is not a store call`));
+  }
+}
+
+export abstract class SharedEventStore extends DurableEventStore {
+  readonly #watchers = new Set<() => void>();
+
+  /** Runs a store call where the store is held; says whether it was sent again after a handover. */
+  protected abstract route<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>>;
+
+  override async append(events: readonly IEvent[]): Promise<AppendResult> {
+    if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
+    const json = encodeEvents(events);  // here, so that what cannot be stored fails as in the holder
+    const { value, retried } = await this.route<AppendResult>('append', [json]);
+    // Sent again after a handover, it finds its events stored by the holder that went away:
+    // they are still this append's own, and its handlers must run.
+    return retried && value.appended === 0 ? { ...value, appended: events.length } : value;
+  }
+
+  override readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> { return this.#value('readStream', args); }
+  override readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> { return this.#value('readAll', args); }
+  override getVersion(...args: Parameters<NativeEventStore['getVersion']>): Promise<number> { return this.#value('getVersion', args); }
+  override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }
+  override getLastPosition(): Promise<number> { return this.#value('getLastPosition', []); }
+  override getSnapshot(...args: Parameters<NativeEventStore['getSnapshot']>): Promise<Snapshot | undefined> { return this.#value('getSnapshot', args); }
+  override putSnapshot(...args: Parameters<NativeEventStore['putSnapshot']>): Promise<void> { return this.#value('putSnapshot', args); }
+  override getCheckpoint(...args: Parameters<NativeEventStore['getCheckpoint']>): Promise<number | undefined> { return this.#value('getCheckpoint', args); }
+  override putCheckpoint(...args: Parameters<NativeEventStore['putCheckpoint']>): Promise<void> { return this.#value('putCheckpoint', args); }
+  override stats(): Promise<StorageStats> { return this.#value('stats', []); }
+  override corruption(): Promise<StoreCorruption | undefined> { return this.#value('corruption', []); }
+
+  override rehydrateNative<S>(reducer: NativeReducer<S>, AggregateType: string, AggregateID: string,
+    options?: CoreRehydrateOptions): Promise<Rehydrated<S>> {
+    return this.#value('rehydrateNative', [reducer.definition, AggregateType, AggregateID, options]);
+  }
+
+  override async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const { onProgress } = options;
+    const forward = onProgress && ((progress: unknown) => onProgress(progress as Parameters<typeof onProgress>[0]));
+    return (await this.route<VerifyReport>('verify', [onProgress !== undefined], forward)).value;
+  }
+
+  /** Calls `listener` when another tab or worker may have appended events. */
+  watch(listener: () => void): () => void {
+    const entry = () => listener();  // one entry per call
+    this.#watchers.add(entry);
+    return () => { this.#watchers.delete(entry); };
+  }
+
+  protected wake(): void {
+    for (const watcher of this.#watchers) watcher();
+  }
+
+  async #value<T>(method: string, args: unknown[]): Promise<T> {
+    return (await this.route<T>(method, args)).value;
+  }
+}
