@@ -1,5 +1,5 @@
-// The store conformance suite in Chromium, over IndexedDBEventStore and MemoryEventStore.
-import { IndexedDBEventStore, MemoryEventStore } from 'atomservices';
+// The store conformance suite in Chromium, over IndexedDBEventStore, OPFSEventStore and MemoryEventStore.
+import { IndexedDBEventStore, MemoryEventStore, OPFSEventStore } from 'atomservices';
 import { storeConformance } from '../node/store-conformance.mjs';
 import * as runner from './mini-test.js';
 
@@ -13,6 +13,17 @@ storeConformance('IndexedDBEventStore, not holding (calls sent to the holder)', 
   const holder = new IndexedDBEventStore({ name: storeName, wait: false });
   await holder.getLastPosition();
   const follower = new IndexedDBEventStore({ name: storeName });
+  const close = follower.close.bind(follower);
+  follower.close = async () => { await close(); await holder.close(); };
+  return follower;
+}, runner);
+storeConformance('OPFSEventStore', () => new OPFSEventStore({ name: `${name}-${++count}` }), runner);
+// Another tab's store, whose worker does not hold the store: its calls go to the holding worker.
+storeConformance('OPFSEventStore, not holding (calls sent to the holder)', async () => {
+  const storeName = `${name}-${++count}`;
+  const holder = new OPFSEventStore({ name: storeName, wait: false });
+  await holder.getLastPosition();
+  const follower = new OPFSEventStore({ name: storeName });
   const close = follower.close.bind(follower);
   follower.close = async () => { await close(); await holder.close(); };
   return follower;

@@ -1,10 +1,11 @@
 // An app's writer, the same code in every tab and worker: a service on the shared store
+// (`store` names its class: IndexedDBEventStore by default, or OPFSEventStore)
 // dispatching `count` events to overlapping counters from `concurrency` loops, each at
 // the version it read; a loop that loses a race (CONCURRENCY_CONFLICT) reads again.
 // `acknowledge(id)` hears each event whose dispatch resolved, as it happens.
-export async function dispatchMany(atomservices, { name, who, count, aggregates = 8, concurrency = 4, acknowledge = () => {} }) {
-  const { IndexedDBEventStore, createService, EventBuilder } = atomservices;
-  const service = createService({ EventStore: new IndexedDBEventStore({ name }) });
+export async function dispatchMany(atomservices, { store = 'IndexedDBEventStore', name, who, count, aggregates = 8, concurrency = 4, acknowledge = () => {} }) {
+  const { createService, EventBuilder } = atomservices;
+  const service = createService({ EventStore: new atomservices[store]({ name }) });
   const build = EventBuilder({ EventName: 'Counted', AggregateType: 'Counter' });
   const acknowledged = [];
   const conflicts = [];
@@ -34,9 +35,9 @@ export async function dispatchMany(atomservices, { name, who, count, aggregates 
 }
 
 /** Tries to write version 1 of one aggregate: one writer of all the tabs wins. */
-export async function race(atomservices, { name, who }) {
-  const { IndexedDBEventStore, createService, EventBuilder } = atomservices;
-  const service = createService({ EventStore: new IndexedDBEventStore({ name }) });
+export async function race(atomservices, { store = 'IndexedDBEventStore', name, who }) {
+  const { createService, EventBuilder } = atomservices;
+  const service = createService({ EventStore: new atomservices[store]({ name }) });
   const event = EventBuilder({ EventName: 'Claimed', AggregateType: 'Prize' })({ _version: 1, _createdBy: who, AggregateID: 'prize', payloads: { who } });
   try {
     await service.dispatch(event);

@@ -50,7 +50,7 @@ describe('IndexedDBEventStore in Chromium', () => {
     await page.waitForFunction(() => window.results !== undefined, null, { timeout: 60000 });
     const results = await page.evaluate(() => window.results);
     await browser.close();
-    assert.ok(results.length >= 36, `ran ${results.length} tests`);
+    assert.ok(results.length >= 70, `ran ${results.length} tests`);
     assert.deepEqual(results.filter((r) => r.error), []);
   });
 

@@ -1,7 +1,8 @@
-// Every tab and worker of an app on one IndexedDBEventStore at once: one holds the store,
-// the others send it their calls and hear of new events; when the holder goes (closed,
-// killed, reloaded) another takes over with nothing acknowledged lost or stored twice.
-import { it, before, after } from 'node:test';
+// Every tab and worker of an app on one store at once (IndexedDBEventStore, and
+// OPFSEventStore whose engine runs in each tab's worker): one holds the store, the others
+// send it their calls and hear of new events; when the holder goes (closed, killed,
+// reloaded) another takes over with nothing acknowledged lost or stored twice.
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, openPage } from './harness.mjs';
 
@@ -36,21 +37,21 @@ function inWorker(page, job, options) {
 }
 
 /** Every stored event as [id, AggregateID, version, createdBy], read through a store in the page. */
-function storedIn(page, name) {
-  return page.evaluate(async (name) => {
-    const store = new window.atomservices.IndexedDBEventStore({ name });
+function storedIn(page, name, kind) {
+  return page.evaluate(async ({ name, kind }) => {
+    const store = new window.atomservices[kind]({ name });
     const all = await store.readAll();
     await store.close();
     return all.map(({ event: e }) => [e._id, e.AggregateID, e._version, e._createdBy]);
-  }, name);
+  }, { name, kind });
 }
 
 /** Opens a store in the page and keeps it (and so, when it came first, the lock) until closed. */
-async function holdIn(page, name) {
-  await page.evaluate(async (name) => {
-    window.held = new window.atomservices.IndexedDBEventStore({ name });
+async function holdIn(page, name, kind) {
+  await page.evaluate(async ({ name, kind }) => {
+    window.held = new window.atomservices[kind]({ name });
     await window.held.getLastPosition();
-  }, name);
+  }, { name, kind });
 }
 
 function assertDense(stored) {
@@ -65,128 +66,130 @@ function assertDense(stored) {
 
 const byWriter = (stored, who) => stored.filter(([, , , by]) => by === who).map(([id]) => id).sort();
 
-it('lets three tabs and a worker dispatch at once to overlapping aggregates, each conflict going to the writer that lost', { timeout: 120000 }, async (t) => {
-  const context = await browser.newContext();
-  const tabs = [await openPage(context, server.url), await openPage(context, server.url), await openPage(context, server.url)];
-  const name = storeName();
-  const raced = await Promise.all([...tabs.map((tab, i) => inPage(tab, 'race', { name, who: `tab-${i}` })), inWorker(tabs[0], 'race', { name, who: 'worker' })]);
-  assert.equal(raced.filter((r) => r.won).length, 1, JSON.stringify(raced));
-  for (const lost of raced.filter((r) => !r.won)) {
-    assert.deepEqual(lost, { code: 'CONCURRENCY_CONFLICT', name: 'AtomServicesError', expectedVersion: 0, actualVersion: 1 });
-  }
-  const count = 120;
-  const results = await Promise.all([
-    ...tabs.map((tab, i) => inPage(tab, 'dispatchMany', { name, who: `tab-${i}`, count })),
-    inWorker(tabs[1], 'dispatchMany', { name, who: 'worker', count }),
-  ]);
-  for (const result of results) assert.equal(result.error, undefined, result.error);
-  const stored = (await storedIn(tabs[2], name)).filter(([, aggregate]) => aggregate !== 'prize');
-  assertDense(stored);
-  ['tab-0', 'tab-1', 'tab-2', 'worker'].forEach((who, i) => {
-    assert.equal(results[i].acknowledged.length, count);
-    assert.deepEqual(byWriter(stored, who), [...results[i].acknowledged].sort(), `every event ${who} was told of, once, and nothing else`);
-  });
-  assert.ok(results.some((r) => r.conflicts > 0), 'writers racing on 8 counters lost some races');
-  t.diagnostic(`events ${stored.length}, conflicts ${results.map((r) => r.conflicts).join('/')}`);
-  assert.deepEqual(tabs.flatMap((tab) => tab.problems), []);
-  await context.close();
-});
-
-it('delivers events written in one tab to subscriptions and projections of the others, live', { timeout: 60000 }, async () => {
-  const context = await browser.newContext();
-  const [leader, follower] = [await openPage(context, server.url), await openPage(context, server.url)];
-  const name = storeName();
-  await holdIn(leader, name);
-  const follow = (page, expected) => page.evaluate(async ({ name, expected }) => {
-    const { IndexedDBEventStore, createService } = window.atomservices;
-    // In the holding tab, through the very store that holds: it hears of other tabs' appends as it serves them.
-    const service = createService({ EventStore: window.held ?? new IndexedDBEventStore({ name }) });
-    const counts = service.project({ initialState: 0, reducer: (n) => n + 1 });
-    const seen = [];
-    window.following = new Promise((resolve) => {
-      service.subscribe({ from: 'end' }, (event) => {
-        seen.push(event._createdBy);
-        if (seen.length === expected) resolve();
-      });
-    });
-    window.finish = async () => {
-      await window.following;
-      const last = await service.getVersion('Counter', 'c0');  // one counter: its version is the log's length
-      while (counts.position <= last) await new Promise((resolve) => setTimeout(resolve, 20));
-      const state = counts.get('c0');
-      await service.close();
-      return { seen, state };
-    };
-  }, { name, expected });
-  await follow(follower, 20);
-  await follow(leader, 20);
-  await new Promise((resolve) => setTimeout(resolve, 100));  // both subscriptions started at the end
-  await Promise.all([
-    inPage(leader, 'dispatchMany', { name, who: 'leader', count: 10, aggregates: 1, concurrency: 1 }),
-    inPage(follower, 'dispatchMany', { name, who: 'follower', count: 10, aggregates: 1, concurrency: 1 }),
-  ]);
-  for (const page of [follower, leader]) {
-    const { seen, state } = await page.evaluate(() => window.finish());
-    assert.deepEqual([...new Set(seen)].sort(), ['follower', 'leader']);
-    assert.equal(seen.length, 20);
-    assert.equal(state, 20);
-  }
-  await context.close();
-});
-
-/** Ends the holding tab's hold on the store, in one of the ways users do. */
-const GOING = {
-  'closes its store': (page) => page.evaluate(() => window.held.close()),
-  'is closed': (page) => page.close(),
-  // Its renderer process dies at once: no unload handler, no close, no last flush.
-  'is killed': (page) => { page.goto('chrome://crash').catch(() => {}); },
-  'reloads': (page) => page.reload(),
-};
-
-// Each way of going, several times: a handover is a race between the tabs left.
-const ROUNDS = Number(process.env.HANDOVER_ROUNDS ?? 3);
-for (const [how, go] of Object.entries(GOING)) for (let round = 1; round <= ROUNDS; round++) {
-  it(`hands the store over when the holding tab ${how} mid-run (round ${round}): nothing acknowledged lost, nothing stored twice`, { timeout: 120000 }, async (t) => {
+for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () => {
+  it('lets three tabs and a worker dispatch at once to overlapping aggregates, each conflict going to the writer that lost', { timeout: 120000 }, async (t) => {
     const context = await browser.newContext();
-    const acknowledged = new Map();  // page → ids, as they are acknowledged (the holder may not live to report them)
-    await context.exposeBinding('acknowledge', ({ page }, id) => {
-      acknowledged.set(page, [...(acknowledged.get(page) ?? []), id]);
-    });
-    const [holder, b, c] = [await openPage(context, server.url), await openPage(context, server.url), await openPage(context, server.url)];
+    const tabs = [await openPage(context, server.url), await openPage(context, server.url), await openPage(context, server.url)];
     const name = storeName();
-    await holdIn(holder, name);
-    const count = 150;
-    const holderRun = inPage(holder, 'dispatchMany', { name, who: 'holder', count }).catch((error) => ({ gone: String(error) }));
-    const others = Promise.all([
-      inPage(b, 'dispatchMany', { name, who: 'b', count }),
-      inPage(c, 'dispatchMany', { name, who: 'c', count }),
-      inWorker(b, 'dispatchMany', { name, who: 'worker', count }),
+    const raced = await Promise.all([...tabs.map((tab, i) => inPage(tab, 'race', { store: kind, name, who: `tab-${i}` })), inWorker(tabs[0], 'race', { store: kind, name, who: 'worker' })]);
+    assert.equal(raced.filter((r) => r.won).length, 1, JSON.stringify(raced));
+    for (const lost of raced.filter((r) => !r.won)) {
+      assert.deepEqual(lost, { code: 'CONCURRENCY_CONFLICT', name: 'AtomServicesError', expectedVersion: 0, actualVersion: 1 });
+    }
+    const count = 120;
+    const results = await Promise.all([
+      ...tabs.map((tab, i) => inPage(tab, 'dispatchMany', { store: kind, name, who: `tab-${i}`, count })),
+      inWorker(tabs[1], 'dispatchMany', { store: kind, name, who: 'worker', count }),
     ]);
-    while ((acknowledged.get(b)?.length ?? 0) < 30) await new Promise((resolve) => setTimeout(resolve, 10));
-    await go(holder);
-    const [rb, rc, rw] = await others;
-    for (const result of [rb, rc, rw]) assert.equal(result.error, undefined, result.error);
-    // Taken before the log is read: a holding tab that only closed its store goes on dispatching.
-    const holderAcknowledged = [...(acknowledged.get(holder) ?? [])];
-    const stored = await storedIn(b, name);
+    for (const result of results) assert.equal(result.error, undefined, result.error);
+    const stored = (await storedIn(tabs[2], name, kind)).filter(([, aggregate]) => aggregate !== 'prize');
     assertDense(stored);
-    for (const [who, result] of [['b', rb], ['c', rc], ['worker', rw]]) {
-      assert.equal(result.acknowledged.length, count, `${who} dispatched all its events`);
-      assert.deepEqual(byWriter(stored, who), [...result.acknowledged].sort(), `every event ${who} was told of, once, and nothing else`);
-    }
-    const holderStored = new Set(byWriter(stored, 'holder'));
-    assert.ok(holderAcknowledged.length > 0);
-    assert.deepEqual(holderAcknowledged.filter((id) => !holderStored.has(id)), [], 'the holder lost none of what it acknowledged');
-    if (how === 'reloads') {
-      await holder.waitForFunction(() => window.ready === true);
-      assert.deepEqual(await storedIn(holder, name), await storedIn(c, name), 'the reloaded tab reads the same log');
-    }
-    const holderResult = await holderRun;
-    if (how === 'closes its store') {
-      assert.equal(holderResult.acknowledged?.length, count, 'its own service goes on through the next holder');
-      assert.deepEqual(byWriter(await storedIn(b, name), 'holder'), [...holderResult.acknowledged].sort(), 'every event the holding tab was told of, once');
-    }
-    t.diagnostic(`events ${stored.length}, by the holder ${holderStored.size} (${holderAcknowledged.length} acknowledged)`);
+    ['tab-0', 'tab-1', 'tab-2', 'worker'].forEach((who, i) => {
+      assert.equal(results[i].acknowledged.length, count);
+      assert.deepEqual(byWriter(stored, who), [...results[i].acknowledged].sort(), `every event ${who} was told of, once, and nothing else`);
+    });
+    assert.ok(results.some((r) => r.conflicts > 0), 'writers racing on 8 counters lost some races');
+    t.diagnostic(`events ${stored.length}, conflicts ${results.map((r) => r.conflicts).join('/')}`);
+    assert.deepEqual(tabs.flatMap((tab) => tab.problems), []);
     await context.close();
   });
-}
+
+  it('delivers events written in one tab to subscriptions and projections of the others, live', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [leader, follower] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(leader, name, kind);
+    const follow = (page, expected) => page.evaluate(async ({ name, expected, kind }) => {
+      const { createService } = window.atomservices;
+      // In the holding tab, through the very store that holds: it hears of other tabs' appends as it serves them.
+      const service = createService({ EventStore: window.held ?? new window.atomservices[kind]({ name }) });
+      const counts = service.project({ initialState: 0, reducer: (n) => n + 1 });
+      const seen = [];
+      window.following = new Promise((resolve) => {
+        service.subscribe({ from: 'end' }, (event) => {
+          seen.push(event._createdBy);
+          if (seen.length === expected) resolve();
+        });
+      });
+      window.finish = async () => {
+        await window.following;
+        const last = await service.getVersion('Counter', 'c0');  // one counter: its version is the log's length
+        while (counts.position <= last) await new Promise((resolve) => setTimeout(resolve, 20));
+        const state = counts.get('c0');
+        await service.close();
+        return { seen, state };
+      };
+    }, { name, expected, kind });
+    await follow(follower, 20);
+    await follow(leader, 20);
+    await new Promise((resolve) => setTimeout(resolve, 100));  // both subscriptions started at the end
+    await Promise.all([
+      inPage(leader, 'dispatchMany', { store: kind, name, who: 'leader', count: 10, aggregates: 1, concurrency: 1 }),
+      inPage(follower, 'dispatchMany', { store: kind, name, who: 'follower', count: 10, aggregates: 1, concurrency: 1 }),
+    ]);
+    for (const page of [follower, leader]) {
+      const { seen, state } = await page.evaluate(() => window.finish());
+      assert.deepEqual([...new Set(seen)].sort(), ['follower', 'leader']);
+      assert.equal(seen.length, 20);
+      assert.equal(state, 20);
+    }
+    await context.close();
+  });
+
+  /** Ends the holding tab's hold on the store, in one of the ways users do. */
+  const GOING = {
+    'closes its store': (page) => page.evaluate(() => window.held.close()),
+    'is closed': (page) => page.close(),
+    // Its renderer process dies at once: no unload handler, no close, no last flush.
+    'is killed': (page) => { page.goto('chrome://crash').catch(() => {}); },
+    'reloads': (page) => page.reload(),
+  };
+
+  // Each way of going, several times: a handover is a race between the tabs left.
+  const ROUNDS = Number(process.env.HANDOVER_ROUNDS ?? 3);
+  for (const [how, go] of Object.entries(GOING)) for (let round = 1; round <= ROUNDS; round++) {
+    it(`hands the store over when the holding tab ${how} mid-run (round ${round}): nothing acknowledged lost, nothing stored twice`, { timeout: 120000 }, async (t) => {
+      const context = await browser.newContext();
+      const acknowledged = new Map();  // page → ids, as they are acknowledged (the holder may not live to report them)
+      await context.exposeBinding('acknowledge', ({ page }, id) => {
+        acknowledged.set(page, [...(acknowledged.get(page) ?? []), id]);
+      });
+      const [holder, b, c] = [await openPage(context, server.url), await openPage(context, server.url), await openPage(context, server.url)];
+      const name = storeName();
+      await holdIn(holder, name, kind);
+      const count = 150;
+      const holderRun = inPage(holder, 'dispatchMany', { store: kind, name, who: 'holder', count }).catch((error) => ({ gone: String(error) }));
+      const others = Promise.all([
+        inPage(b, 'dispatchMany', { store: kind, name, who: 'b', count }),
+        inPage(c, 'dispatchMany', { store: kind, name, who: 'c', count }),
+        inWorker(b, 'dispatchMany', { store: kind, name, who: 'worker', count }),
+      ]);
+      while ((acknowledged.get(b)?.length ?? 0) < 30) await new Promise((resolve) => setTimeout(resolve, 10));
+      await go(holder);
+      const [rb, rc, rw] = await others;
+      for (const result of [rb, rc, rw]) assert.equal(result.error, undefined, result.error);
+      // Taken before the log is read: a holding tab that only closed its store goes on dispatching.
+      const holderAcknowledged = [...(acknowledged.get(holder) ?? [])];
+      const stored = await storedIn(b, name, kind);
+      assertDense(stored);
+      for (const [who, result] of [['b', rb], ['c', rc], ['worker', rw]]) {
+        assert.equal(result.acknowledged.length, count, `${who} dispatched all its events`);
+        assert.deepEqual(byWriter(stored, who), [...result.acknowledged].sort(), `every event ${who} was told of, once, and nothing else`);
+      }
+      const holderStored = new Set(byWriter(stored, 'holder'));
+      assert.ok(holderAcknowledged.length > 0);
+      assert.deepEqual(holderAcknowledged.filter((id) => !holderStored.has(id)), [], 'the holder lost none of what it acknowledged');
+      if (how === 'reloads') {
+        await holder.waitForFunction(() => window.ready === true);
+        assert.deepEqual(await storedIn(holder, name, kind), await storedIn(c, name, kind), 'the reloaded tab reads the same log');
+      }
+      const holderResult = await holderRun;
+      if (how === 'closes its store') {
+        assert.equal(holderResult.acknowledged?.length, count, 'its own service goes on through the next holder');
+        assert.deepEqual(byWriter(await storedIn(b, name, kind), 'holder'), [...holderResult.acknowledged].sort(), 'every event the holding tab was told of, once');
+      }
+      t.diagnostic(`events ${stored.length}, by the holder ${holderStored.size} (${holderAcknowledged.length} acknowledged)`);
+      await context.close();
+    });
+  }
+});
