@@ -1,5 +1,5 @@
 // The JS face of every store that lives in the WebAssembly core.
-import { callCore, callCoreJson, parseOutput, writeInput, type CoreModule, type CoreStore } from './core.js';
+import { callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, atCaller, invalidArgument, storeClosed } from './errors.js';
 import type { NativeReducer } from './native-reducer.js';
@@ -95,15 +95,24 @@ export abstract class NativeEventStore implements IEventStore {
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {
-    const store = await this.opened();
-    const request = encodeRequest({ AggregateType, AggregateID, options });
-    return callCoreJson(() => store.readStream(request));
+    return JSON.parse(await this.readStreamText(AggregateType, AggregateID, options)) as IEvent[];
   }
 
   async readAll(options?: ReadAllOptions): Promise<PositionedEvent[]> {
+    return JSON.parse(await this.readAllText(options)) as PositionedEvent[];
+  }
+
+  /** readStream's answer as the core's JSON text: what crosses to another tab as it is (a string clones fast). */
+  protected async readStreamText(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<string> {
+    const store = await this.opened();
+    const request = encodeRequest({ AggregateType, AggregateID, options });
+    return callCoreText(() => store.readStream(request));
+  }
+
+  protected async readAllText(options?: ReadAllOptions): Promise<string> {
     const store = await this.opened();
     const request = encodeRequest(options ?? {});
-    return callCoreJson(() => store.readAll(request));
+    return callCoreText(() => store.readAll(request));
   }
 
   async getVersion(AggregateType: string, AggregateID: string): Promise<number> {

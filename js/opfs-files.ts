@@ -7,6 +7,8 @@
 // generation wins when a crash leaves two slots claiming one name); removing it frees the
 // slot. The pool is topped up between core calls (reserve()), never during one.
 
+import { AtomServicesError } from './errors.js';
+
 /** The synchronous handle OPFS gives a dedicated worker (not in TypeScript's DOM library). */
 export interface SyncAccessHandle {
   read(into: ArrayBufferView, options: { at: number }): number;
@@ -99,6 +101,12 @@ function decodeHeader(header: Uint8Array): { name: string; generation: number } 
   return { name: decoder.decode(nameBytes), generation: view.getFloat64(8, true) };
 }
 
+/** Waits for every promise (so that no handle opens after a failure was reported), then fails with the first failure. */
+async function settleAll(promises: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((result) => result.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -108,13 +116,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function openHandle(file: FileSystemFileHandle): Promise<SyncAccessHandle> {
   const create = (file as unknown as { createSyncAccessHandle(): Promise<SyncAccessHandle> }).createSyncAccessHandle;
   for (let attempt = 0; ; attempt++) {
+    let handle: SyncAccessHandle;
     try {
-      return await create.call(file);
+      handle = await create.call(file);
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (attempt >= 200 || (name !== 'NoModificationAllowedError' && name !== 'InvalidStateError')) throw error;
       await sleep(50);
+      continue;
     }
+    // Browsers of the first version of the API answer getSize() and flush() with promises.
+    if (typeof handle.getSize() !== 'number') {
+      handle.close();
+      throw new AtomServicesError('NOT_SUPPORTED', "this browser's OPFS handles are not synchronous (an early version of the API); use IndexedDBEventStore");
+    }
+    return handle;
   }
 }
 
@@ -153,12 +169,14 @@ export class SlotPool {
   async #load(): Promise<void> {
     const entries = (directory: FileSystemDirectoryHandle) =>
       (directory as unknown as { values(): AsyncIterable<FileSystemHandle> }).values();
+    const opening: Promise<void>[] = [];  // all at once: each open is a round trip to the browser
     for await (const entry of entries(this.#directory)) {
       if (entry.kind !== 'file' || !entry.name.startsWith(SLOT_PREFIX)) continue;
       const number = Number(entry.name.slice(SLOT_PREFIX.length));
       if (Number.isSafeInteger(number)) this.#nextFile = Math.max(this.#nextFile, number + 1);
-      this.#slots.push(this.#readSlot(entry.name, await openHandle(entry as FileSystemFileHandle)));
+      opening.push(openHandle(entry as FileSystemFileHandle).then((handle) => { this.#slots.push(this.#readSlot(entry.name, handle)); }));
     }
+    await settleAll(opening);
     // Oldest generations first, so that a rename cut short by a crash resolves to its newer slot.
     const held = this.#slots.filter((slot) => slot.name !== undefined).sort((a, b) => a.generation - b.generation);
     for (const slot of held) {
@@ -185,11 +203,12 @@ export class SlotPool {
     if (this.#freeSlots() >= MIN_FREE_SLOTS) return Promise.resolve();
     this.#growing ??= (async () => {
       try {
-        while (this.#freeSlots() < MIN_FREE_SLOTS) {
-          const file = `${SLOT_PREFIX}${String(this.#nextFile++).padStart(6, '0')}`;
+        const add = async (file: string) => {
           const handle = await openHandle(await this.#directory.getFileHandle(file, { create: true }));
           this.#slots.push({ file, handle, name: undefined, generation: 0, size: 0, headerDirty: false });
-        }
+        };
+        const files = Array.from({ length: MIN_FREE_SLOTS - this.#freeSlots() }, () => `${SLOT_PREFIX}${String(this.#nextFile++).padStart(6, '0')}`);
+        await settleAll(files.map(add));
       } finally {
         this.#growing = undefined;
       }

@@ -10,16 +10,24 @@ import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from
 
 export type Routed<T> = { value: T; retried: boolean };
 
+/** NativeEventStore's protected reads that answer the core's JSON text. */
+interface TextReads {
+  readStreamText(...args: Parameters<NativeEventStore['readStream']>): Promise<string>;
+  readAllText(...args: Parameters<NativeEventStore['readAll']>): Promise<string>;
+}
+
 /** Runs a call that another context sent (or this one made) in `store`'s own core store. */
 export function runStoreCall(store: DurableEventStore, method: string, args: unknown[], onProgress: (progress: unknown) => void,
   append: (json: string) => Promise<AppendResult>): Promise<unknown> {
   const a = args as [never, never, never, never, never];  // what the calling method put there
   const native = NativeEventStore.prototype;
   const durable = DurableEventStore.prototype;
+  const texts = NativeEventStore.prototype as unknown as TextReads;
   switch (method) {
     case 'append': return append(a[0]);
-    case 'readStream': return native.readStream.call(store, a[0], a[1], a[2]);
-    case 'readAll': return native.readAll.call(store, a[0]);
+    // Events cross as the core's JSON text, parsed by the caller.
+    case 'readStream': return texts.readStreamText.call(store, a[0], a[1], a[2]);
+    case 'readAll': return texts.readAllText.call(store, a[0]);
     case 'getVersion': return native.getVersion.call(store, a[0], a[1]);
     case 'getEvent': return native.getEvent.call(store, a[0]);
     case 'getLastPosition': return native.getLastPosition.call(store);
@@ -52,8 +60,13 @@ export abstract class SharedEventStore extends DurableEventStore {
     return retried && value.appended === 0 ? { ...value, appended: events.length } : value;
   }
 
-  override readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> { return this.#value('readStream', args); }
-  override readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> { return this.#value('readAll', args); }
+  override async readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> {
+    return JSON.parse(await this.#value<string>('readStream', args)) as IEvent[];
+  }
+
+  override async readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> {
+    return JSON.parse(await this.#value<string>('readAll', args)) as PositionedEvent[];
+  }
   override getVersion(...args: Parameters<NativeEventStore['getVersion']>): Promise<number> { return this.#value('getVersion', args); }
   override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }
   override getLastPosition(): Promise<number> { return this.#value('getLastPosition', []); }

@@ -1,6 +1,6 @@
 // Page side of bench/browser.mjs: each export runs one case in this page and returns its
 // figures; the Node driver interleaves them and takes medians.
-import { createService, EventBuilder, IndexedDBEventStore, NativeReducer } from 'atomservices';
+import { createService, EventBuilder, IndexedDBEventStore, NativeReducer, OPFSEventStore } from 'atomservices';
 import { callCore } from '/dist/esm/core.js'; // the same module instance the package uses: only to read the WASM memory size
 import Dexie from 'dexie';
 
@@ -68,15 +68,46 @@ async function drive(writers, each, append, latencies) {
   return { events: writers * each, ms: performance.now() - started };
 }
 
-export async function atomservices(name, writers, each, _size, durability = 'strict') {
-  const store = new IndexedDBEventStore({ name, durability });
+const STORES = { IndexedDBEventStore, OPFSEventStore };
+const openStore = (kind, name, options = {}) => new STORES[kind]({ name, ...options });
+
+export async function atomservices(name, writers, each, _size, durability = 'strict', kind = 'IndexedDBEventStore') {
+  const store = openStore(kind, name, kind === 'IndexedDBEventStore' ? { durability } : {});
   const service = createService({ EventStore: store });
   await service.getVersion('Account', 'warm-up'); // opens the store before timing, as the other cases open their database
   const latencies = [];
   const result = await drive(writers, each, (e) => service.dispatch(e), latencies);
-  const { flushes } = await store.stats();
+  const { flushes, memoryBytes } = await store.stats();
   await service.close();
-  return { ...result, latencies, flushes, wasmBytes: wasmBytes() };
+  return { ...result, latencies, flushes, wasmBytes: kind === 'IndexedDBEventStore' ? wasmBytes() : memoryBytes };
+}
+
+// ---------- one dispatcher in a tab that holds the store, and in one that does not ----------
+
+/** Opens store `name` in this tab and keeps it open (the first tab to open it holds it). */
+export async function hold(kind, name) {
+  window.held = openStore(kind, name);
+  await window.held.getLastPosition();
+}
+
+/** `count` dispatches one after another from this tab; resolves to each one's latency in ms. */
+export async function oneDispatcher(kind, name, count) {
+  const service = createService({ EventStore: window.held ?? openStore(kind, name) });
+  const id = crypto.randomUUID();
+  await service.getVersion('Account', id);
+  const latencies = [];
+  for (let v = 1; v <= count; v++) {
+    const sent = performance.now();
+    await service.dispatch(event(id, v));
+    latencies.push(performance.now() - sent);
+  }
+  if (!window.held) await service.close();
+  return latencies;
+}
+
+export async function release() {
+  await window.held?.close();
+  window.held = undefined;
 }
 
 export async function txPerEvent(name, writers, each) {
@@ -125,18 +156,20 @@ export async function valuePerGroup(name, writers, each, size) {
 
 // ---------- cold open + rehydrate of one 100k-event aggregate ----------
 
-const COLD = { store: 'cold', records: 'cold-records', chunks: 'cold-chunks', id: 'cold-account', chunk: 1000 };
+const COLD = { store: 'cold', opfs: 'cold', records: 'cold-records', chunks: 'cold-chunks', id: 'cold-account', chunk: 1000 };
 const reducer = (balance, e) => balance + e.payloads.amount;
 const native = new NativeReducer({ initialState: { balance: 0 }, on: { Deposited: [{ op: 'add', path: 'balance', from: 'payloads.amount' }] } });
 
-/** Writes the same `count` events three ways: IndexedDBEventStore, one record per event, one value per 1,000. */
+/** Writes the same `count` events four ways: IndexedDBEventStore, OPFSEventStore, one record per event, one value per 1,000. */
 export async function seedCold(count) {
   const service = createService({ EventStore: new IndexedDBEventStore({ name: COLD.store }) });
+  const opfs = createService({ EventStore: new OPFSEventStore({ name: COLD.opfs }) });
   const records = await openDB(COLD.records, PER_EVENT);
   const chunks = await openDB(COLD.chunks, { keyPath: ['AggregateType', 'AggregateID', 'first'] });
   for (let first = 1; first <= count; first += COLD.chunk) {
     const events = Array.from({ length: Math.min(COLD.chunk, count - first + 1) }, (_, i) => event(COLD.id, first + i));
     await service.dispatch(events);
+    await opfs.dispatch(events);
     let tx = records.transaction('events', 'readwrite', WRITE);
     for (const e of events) tx.objectStore('events').add(e);
     await done(tx);
@@ -145,6 +178,7 @@ export async function seedCold(count) {
     await done(tx);
   }
   await service.close();
+  await opfs.close();
   records.close();
   chunks.close();
 }
@@ -159,15 +193,21 @@ const timed = async (body) => {
 };
 
 /** Opens the store by name in this fresh page and folds the aggregate (JS or native reducer). */
-export const coldAtomservices = (useNative) => timed(async (started) => {
-  const service = createService({ EventStore: new IndexedDBEventStore({ name: COLD.store }) });
+export const coldAtomservices = (useNative, kind = 'IndexedDBEventStore') => timed(async (started) => {
+  const store = openStore(kind, kind === 'IndexedDBEventStore' ? COLD.store : COLD.opfs);
+  const service = createService({ EventStore: store });
   await service.getVersion('Account', COLD.id); // the store opens here: its share is reported apart
   const openMs = performance.now() - started;
   const { state, version } = useNative
     ? await service.rehydrate('Account', COLD.id, native, { snapshots: false })
     : await service.rehydrate('Account', COLD.id, reducer, 0);
-  return { balance: useNative ? state.balance : state, version, openMs, close: () => service.close() };
-}).then((result) => ({ ...result, wasmBytes: wasmBytes() }));
+  const memory = {};
+  const close = async () => {  // after the timing: the memory of the core that folded (this page's, or the OPFS worker's)
+    memory.wasmBytes = kind === 'IndexedDBEventStore' ? wasmBytes() : (await store.stats()).memoryBytes;
+    await service.close();
+  };
+  return { balance: useNative ? state.balance : state, version, openMs, memory, close };
+}).then(({ memory, ...result }) => ({ ...result, ...memory }));
 
 const stream = () => IDBKeyRange.bound(['Account', COLD.id, 0], ['Account', COLD.id, Infinity]);
 

@@ -12,7 +12,7 @@ import { SlotPool, slotFileSystem, slotOfStream } from '../../dist/esm/opfs-file
 const require = createRequire(import.meta.url);
 
 /** A directory handle with OPFS's shape; its files allow one sync handle at a time, as OPFS does. */
-function directoryHandle(path) {
+function directoryHandle(path, hooks = {}) {
   const open = new Set();
   const fileHandle = (name) => ({
     kind: 'file', name,
@@ -23,7 +23,7 @@ function directoryHandle(path) {
       return {
         read: (view, { at }) => readSync(fd, view, 0, view.byteLength, at),
         write: (view, { at }) => writeSync(fd, view, 0, view.byteLength, at),
-        truncate: (size) => ftruncateSync(fd, size),
+        truncate: (size) => { hooks.beforeTruncate?.(name, size); ftruncateSync(fd, size); },
         getSize: () => fstatSync(fd).size,
         flush: () => fsyncSync(fd),
         close: () => { closeSync(fd); open.delete(name); },
@@ -48,8 +48,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
-async function mounted(mountpoint = '/opfs') {
-  const pool = await SlotPool.open(directoryHandle(directory));
+async function mounted(hooks, mountpoint = '/opfs') {
+  const pool = await SlotPool.open(directoryHandle(directory, hooks));
   core.FS.mkdirTree(mountpoint);
   core.FS.mount(slotFileSystem(core.FS, pool), {}, mountpoint);
   return {
@@ -95,6 +95,38 @@ it('keeps files, their sizes and names across a remount', async () => {
   core.FS.unlink('/opfs/c');
   assert.throws(() => core.FS.stat('/opfs/c'), (error) => error.errno === 44);  // ENOENT
   files.unmount();
+});
+
+/** Which slot files hold a file: their names, and the bytes of each. */
+function slotsOnDisk() {
+  return readdirSync(directory).map((file) => ({ file, bytes: readFileSync(join(directory, file)) }));
+}
+
+it('resolves a rename cut short by a crash to the newer file, and reads a torn header as a free slot', async () => {
+  let files = await mounted();
+  core.FS.writeFile('/opfs/kept', new Uint8Array([1]));
+  core.FS.writeFile('/opfs/torn', new Uint8Array([2]));
+  core.FS.writeFile('/opfs/new', new Uint8Array([3]));
+  files.pool.flushHeaders();
+  files.unmount();
+  // The rename writes and flushes the new name, then frees the slot that held it: crash in between.
+  const crash = new Error('crash');
+  files = await mounted({ beforeTruncate: (_file, size) => { if (size === 0) throw crash; } });
+  assert.throws(() => files.pool.rename(files.pool.find('new'), 'kept'), (error) => error === crash);
+  files.unmount();
+  const claiming = slotsOnDisk().filter(({ bytes }) => bytes.includes(Buffer.from('kept')));
+  assert.equal(claiming.length, 2, 'two slots claim the name');
+  // A header damaged in the middle of its name.
+  const torn = slotsOnDisk().find(({ bytes }) => bytes.includes(Buffer.from('torn')));
+  const at = torn.bytes.indexOf(Buffer.from('torn'));
+  writeFileSync(join(directory, torn.file), Buffer.concat([torn.bytes.subarray(0, at), Buffer.from('t0rn'), torn.bytes.subarray(at + 4)]));
+
+  files = await mounted();
+  assert.deepEqual(core.FS.readdir('/opfs').sort(), ['.', '..', 'kept']);
+  assert.deepEqual([...core.FS.readFile('/opfs/kept')], [3], 'the newer slot holds the name');
+  files.unmount();
+  assert.equal(slotsOnDisk().filter(({ bytes }) => bytes.includes(Buffer.from('kept'))).length, 1, 'the older slot was freed');
+  assert.equal(readFileSync(join(directory, torn.file)).length, 0, 'the torn slot was freed');
 });
 
 it('runs the storage engine: events written, rolled into segments with indexes, and read back after a reopen', async () => {
