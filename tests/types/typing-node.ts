@@ -12,4 +12,6 @@ async function figures(): Promise<number> {
 new FileEventStore({});
 // @ts-expect-error IndexedDB is for browsers
 import { IndexedDBEventStore } from 'atomservices';
-void figures; void IndexedDBEventStore;
+// @ts-expect-error OPFS is for browsers
+import { OPFSEventStore } from 'atomservices';
+void figures; void IndexedDBEventStore; void OPFSEventStore;
