@@ -1,3 +1,4 @@
+import { eventFilter } from './event-filter.js';
 import { checkName } from './core.js';
 import { AtomServicesError, invalidArgument, type HandlerFailure } from './errors.js';
 import type { IEvent, IEventHandler } from './types.js';
@@ -18,9 +19,9 @@ export function checkHandler(handler: unknown, where: string): asserts handler i
   if (typeof handle !== 'function') throw invalidArgument(`${where}.handle`, 'must be a function (event) => void | Promise<void>');
 }
 
-export function matches(handler: IEventHandler, event: IEvent): boolean {
-  return (handler.EventName === '*' || handler.EventName === event.EventName) &&
-    (handler.AggregateType === undefined || handler.AggregateType === event.AggregateType);
+/** The filter of a handler: EventName "*" takes every event. */
+export function handlerFilter(handler: IEventHandler): (event: IEvent) => boolean {
+  return eventFilter(handler.EventName === '*' ? undefined : handler.EventName, handler.AggregateType);
 }
 
 export function handlerFailed(failures: HandlerFailure[]): AtomServicesError {

@@ -1,4 +1,4 @@
-import { checkHandler, handlerFailed, matches } from './handlers.js';
+import { checkHandler, handlerFailed, handlerFilter } from './handlers.js';
 import type { HandlerFailure } from './errors.js';
 import type { IEvent, IEventBus, IEventHandler } from './types.js';
 
@@ -7,7 +7,7 @@ import type { IEvent, IEventBus, IEventHandler } from './types.js';
  * and waits until all of them settled; a failing handler never stops the others.
  */
 export class InstantEventBus implements IEventBus {
-  #handlers: { handler: IEventHandler }[] = [];
+  #handlers: { handler: IEventHandler; wants: (event: IEvent) => boolean }[] = [];
 
   /** False when publishing would run nothing. */
   get hasHandlers(): boolean {
@@ -16,7 +16,7 @@ export class InstantEventBus implements IEventBus {
 
   subscribe(handler: IEventHandler): () => void {
     checkHandler(handler, 'handler');
-    const entry = { handler };  // one entry per subscription, even of the same handler
+    const entry = { handler, wants: handlerFilter(handler) };  // one entry per subscription, even of the same handler
     this.#handlers = [...this.#handlers, entry];
     return () => {
       this.#handlers = this.#handlers.filter((e) => e !== entry);
@@ -26,7 +26,7 @@ export class InstantEventBus implements IEventBus {
   async publish(events: readonly IEvent[]): Promise<void> {
     const failures: HandlerFailure[] = [];
     for (const event of events) {
-      const matching = this.#handlers.filter((e) => matches(e.handler, event)).map((e) => e.handler);
+      const matching = this.#handlers.filter((e) => e.wants(event)).map((e) => e.handler);
       if (matching.length === 0) continue;
       const results = await Promise.allSettled(matching.map(async (h) => h.handle(event)));
       results.forEach((result, i) => {

@@ -5,6 +5,7 @@ import { difference } from './deep-equal.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
+import { checkOptionKeys } from './options.js';
 import type { Progress } from './projection.js';
 import type { IEvent, IEventStore, IReducer, Rehydrated } from './types.js';
 
@@ -33,13 +34,10 @@ export interface RehydrationHost {
 }
 
 const PAGE = 1000;
-const OPTION_KEYS = new Set(['toVersion', 'at', 'onProgress', 'snapshots']);
+const OPTION_KEYS = ['toVersion', 'at', 'onProgress', 'snapshots'];
 
 export function checkRehydrateOptions(options: unknown, AggregateType: unknown, AggregateID: unknown, native: boolean): asserts options is RehydrateOptions {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { toVersion?, at?, onProgress?, snapshots? }');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgument(`options.${key}`, 'is not a rehydration option; use toVersion, at, onProgress or snapshots');
-  }
+  checkOptionKeys(options, 'options', OPTION_KEYS, 'a rehydration option');
   const { toVersion, at, onProgress, snapshots } = options as RehydrateOptions;
   // The core checks the aggregate, toVersion and at, as it does for its own folds.
   callCore((core) => core.checkRehydrateQuery(encodeRequest({ AggregateType, AggregateID, options: { toVersion, at } })));

@@ -6,6 +6,7 @@ import { InstantEventBus } from './instant-event-bus.js';
 import { MemoryEventStore } from './memory-store.js';
 import { NativeEventStore } from './native-store.js';
 import { NativeReducer } from './native-reducer.js';
+import { checkOptionKeys } from './options.js';
 import { Projection, type ProjectionDefinition } from './projection.js';
 import { checkRehydrateOptions, rehydrateInPages, type RehydrateOptions } from './rehydration.js';
 import { Subscription, checkSubscribeOptions, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
@@ -22,7 +23,7 @@ export function setDefaultStore(create: () => IEventStore): void {
 
 const STORE_METHODS = ['append', 'readStream', 'readAll', 'getVersion', 'getEvent', 'close'] as const;
 const BUS_METHODS = ['subscribe', 'publish'] as const;
-const OPTION_KEYS = new Set(['EventStore', 'EventBus', 'EventHandlers', 'Upcasters']);
+const OPTION_KEYS = ['EventStore', 'EventBus', 'EventHandlers', 'Upcasters'];
 const MAX_UPCASTS = 16;
 // Appends made other than through this service are noticed by subscriptions within this time.
 const POLL_MS = 500;
@@ -49,12 +50,7 @@ function checkImplements(value: unknown, field: string, contract: string, method
 }
 
 function checkOptions(options: unknown): asserts options is ServiceOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgument('options', 'must be an object { EventStore?, EventBus?, EventHandlers?, Upcasters? }');
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgument(key, 'is not an option of createService; use EventStore, EventBus, EventHandlers or Upcasters');
-  }
+  checkOptionKeys(options, 'options', OPTION_KEYS, 'an option of createService', '');
   const { EventStore, EventBus, EventHandlers, Upcasters } = options as ServiceOptions;
   if (Upcasters !== undefined) {
     if (typeof Upcasters !== 'object' || Upcasters === null || Array.isArray(Upcasters)) {

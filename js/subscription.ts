@@ -1,6 +1,8 @@
 // Subscriptions: catch up from a global position, then follow new events, in global order.
 // A named subscription stores its checkpoint in the store after each page it handled, so a
 // restarted process resumes after the last checkpoint: delivery is at least once.
+import { eventFilter } from './event-filter.js';
+import { checkOptionKeys } from './options.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 import type { IEvent, IEventStore } from './types.js';
 
@@ -27,13 +29,10 @@ export interface SubscriptionHost {
 }
 
 const PAGE = 500;
-const OPTION_KEYS = new Set(['from', 'EventName', 'AggregateType', 'name']);
+const OPTION_KEYS = ['from', 'EventName', 'AggregateType', 'name'];
 
 export function checkSubscribeOptions(options: unknown): asserts options is SubscribeOptions {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { from?, EventName?, AggregateType?, name? }');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw invalidArgument(`options.${key}`, 'is not a subscription option; use from, EventName, AggregateType or name');
-  }
+  checkOptionKeys(options, 'options', OPTION_KEYS, 'a subscription option');
   const { from, EventName, AggregateType, name } = options as SubscribeOptions;
   if (from !== undefined && from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && (from as number) >= 1)) {
     throw invalidArgument('options.from', 'must be "start", "end" or a global position (an integer ≥ 1)');
@@ -52,7 +51,7 @@ export class Subscription {
   readonly #host: SubscriptionHost;
   readonly #options: SubscribeOptions;
   readonly #handler: SubscriptionHandler;
-  readonly #names: Set<string> | undefined;
+  readonly #wanted: (event: IEvent) => boolean;
   #stopped = false;
   #caughtUp: (() => void) | undefined;
   // Ends the wait for new events early: stop() must not wait for the next poll.
@@ -70,8 +69,7 @@ export class Subscription {
     this.#host = host;
     this.#options = options;
     this.#handler = handler;
-    const { EventName } = options;
-    this.#names = EventName === undefined ? undefined : new Set(typeof EventName === 'string' ? [EventName] : EventName);
+    this.#wanted = eventFilter(options.EventName, options.AggregateType);
     this.caughtUp = new Promise((resolve) => { this.#caughtUp = resolve; });
     this.done = this.#run();
   }
@@ -102,11 +100,6 @@ export class Subscription {
     if (from === 'start') return 1;
     if (from === 'end') return (await lastPosition(store)) + 1;
     return from;
-  }
-
-  #wanted(event: IEvent): boolean {
-    return (this.#names === undefined || this.#names.has(event.EventName)) &&
-      (this.#options.AggregateType === undefined || this.#options.AggregateType === event.AggregateType);
   }
 
   async #run(): Promise<void> {

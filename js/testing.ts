@@ -1,6 +1,7 @@
 // given / when / then for reducers and projections, for users' unit tests:
 //   given([opened, deposited]).when(accountReducer, { balance: 0 }).thenExpect({ balance: 5 });
 // Synchronous, no store involved. Native reducers fold in the core exactly as rehydrate does.
+import { eventFilter } from './event-filter.js';
 import { callCoreJson, writeInput } from './core.js';
 import { encodeEvents } from './encode.js';
 import { difference, render } from './deep-equal.js';
@@ -56,11 +57,10 @@ function fold<S, E extends IEvent>(events: readonly E[], reducer: IReducer<S, E>
 }
 
 function project<S, E extends IEvent>(events: readonly E[], definition: ProjectionDefinition<S, E>): Projected<S> {
-  const names = definition.EventName === undefined ? undefined : new Set(typeof definition.EventName === 'string' ? [definition.EventName] : definition.EventName);
+  const wanted = eventFilter(definition.EventName, definition.AggregateType);
   const states = new Map<string, S>();
   for (const event of events) {
-    if (names && !names.has(event.EventName)) continue;
-    if (definition.AggregateType !== undefined && definition.AggregateType !== event.AggregateType) continue;
+    if (!wanted(event)) continue;
     const key = definition.key ? definition.key(event) : event.AggregateID;
     states.set(key, definition.reducer(states.has(key) ? states.get(key) as S : structuredClone(definition.initialState), event));
   }
