@@ -8,15 +8,13 @@ export { MemoryEventStore } from './memory-store.js';
 export { NativeReducer } from './native-reducer.js';
 export type { NativeReducerDefinition, ReducerOperation } from './native-reducer.js';
 export { Projection } from './projection.js';
-export type { ProjectionDefinition, Progress } from './projection.js';
-export type { RehydrateOptions } from './rehydration.js';
 export { given, ExpectationError } from './testing.js';
 export type { Folded, Projected } from './testing.js';
-export type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
 export type { DurableStoreOptions, StorageStats, StoreCorruption, VerifyOptions, VerifyReport } from './durable-store.js';
 export { AtomServicesError, ERROR_CODES } from './errors.js';
 export type { AtomServicesErrorDetails, ErrorCode, HandlerFailure } from './errors.js';
+export type { IService, Notified } from './service.js';
 export type {
-  AppendResult, IEvent, IEventBus, IEventHandler, IEventStore, IReducer, IService, Notified,
-  PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, ServiceOptions, Snapshot,
+  AppendResult, IEvent, IEventBus, IEventHandler, IEventStore, IReducer, PositionedEvent, Progress, ProjectionDefinition,
+  ReadAllOptions, ReadStreamOptions, Rehydrated, RehydrateOptions, ServiceOptions, Snapshot, SubscribeOptions, SubscriptionHandler,
 } from './types.js';

@@ -1,25 +1,10 @@
 // Projections: read models folded over the global log, one state per key, kept current by a
 // subscription and rebuildable from scratch.
 import { AtomServicesError, invalidArgument } from './errors.js';
-import { checkSubscribeOptions, type Subscription, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
-import type { IEvent, IReducer } from './types.js';
+import { checkSubscribeOptions, type Subscription } from './subscription.js';
+import type { IEvent, Progress, ProjectionDefinition, SubscribeOptions, SubscriptionHandler } from './types.js';
 
-export interface ProjectionDefinition<S, E extends IEvent = IEvent> {
-  /** Only events of these names. */
-  EventName?: string | readonly string[];
-  /** Only events of this aggregate type. */
-  AggregateType?: string;
-  /** Which state an event folds into. Default: its AggregateID. */
-  key?: (event: E) => string;
-  reducer: IReducer<S, E>;
-  /** Each key's state starts as a copy of this. */
-  initialState: S;
-}
 
-export interface Progress {
-  done: number;
-  total: number;
-}
 
 /** What a projection needs from its service. */
 export interface ProjectionHost {

@@ -6,23 +6,8 @@ import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
 import { checkOptionKeys } from './options.js';
-import type { Progress } from './projection.js';
-import type { IEvent, IEventStore, IReducer, Rehydrated } from './types.js';
+import type { IEvent, IEventStore, IReducer, Rehydrated, RehydrateOptions } from './types.js';
 
-export interface RehydrateOptions {
-  /** Fold up to this version (time travel by version). */
-  toVersion?: number;
-  /** Fold only the events created at or before this ISO-8601 UTC time (time travel by time). */
-  at?: string;
-  /** Hears how far a long fold got. */
-  onProgress?: (progress: Progress) => void;
-  /**
-   * JS reducers: opt in to snapshots with { every, version } (change `version` whenever the
-   * reducer's meaning changes). Native reducers: set snapshotEvery in the definition;
-   * `false` here ignores snapshots for this call.
-   */
-  snapshots?: false | { every: number; version: string };
-}
 
 export interface RehydrationHost {
   store: IEventStore;

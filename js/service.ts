@@ -7,12 +7,38 @@ import { MemoryEventStore } from './memory-store.js';
 import { NativeEventStore } from './native-store.js';
 import { NativeReducer } from './native-reducer.js';
 import { checkOptionKeys } from './options.js';
-import { Projection, type ProjectionDefinition } from './projection.js';
-import { checkRehydrateOptions, rehydrateInPages, type RehydrateOptions } from './rehydration.js';
-import { Subscription, checkSubscribeOptions, type SubscribeOptions, type SubscriptionHandler } from './subscription.js';
+import { Projection } from './projection.js';
+import { checkRehydrateOptions, rehydrateInPages } from './rehydration.js';
+import { Subscription, checkSubscribeOptions } from './subscription.js';
 import type {
-  AppendResult, IEvent, IEventBus, IEventStore, IReducer, IService, Notified, ReadStreamOptions, Rehydrated, ServiceOptions,
+  AppendResult, IEvent, IEventBus, IEventStore, IReducer, ProjectionDefinition, ReadStreamOptions, Rehydrated, RehydrateOptions, ServiceOptions,
+  SubscribeOptions, SubscriptionHandler,
 } from './types.js';
+
+/** Called once the store and every matching handler finished; `err` says what failed. */
+export type Notified = (err?: AtomServicesError) => void;
+
+export interface IService {
+  /** Eventual consistency: resolves once the store appended the events; handlers run after. */
+  dispatch(events: IEvent | readonly IEvent[]): Promise<void>;
+  /** Strong consistency: `notified` runs after the store and every handler; the Promise never rejects. */
+  dispatch(events: IEvent | readonly IEvent[], notified: Notified): Promise<void>;
+  getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]>;
+  getVersion(AggregateType: string, AggregateID: string): Promise<number>;
+  /** Folds the aggregate's events with a JS reducer. */
+  rehydrate<S, E extends IEvent = IEvent>(
+    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S, options?: RehydrateOptions): Promise<Rehydrated<S>>;
+  /** Folds the aggregate's events with a native reducer, inside the core. */
+  rehydrate<S>(AggregateType: string, AggregateID: string, reducer: NativeReducer<S>, options?: RehydrateOptions): Promise<Rehydrated<S>>;
+  /** Catches up from a global position, then follows new events; returns an unsubscribe function. */
+  subscribe<E extends IEvent = IEvent>(options: SubscribeOptions, handler: SubscriptionHandler<E>): () => void;
+  /** A read model folded over the global log, kept current, queryable by key. */
+  project<S, E extends IEvent = IEvent>(definition: ProjectionDefinition<S, E>): Projection<S, E>;
+  /** Listens to errors that have no caller to go to (handlers in eventual mode). */
+  onError(listener: (error: AtomServicesError) => void): () => void;
+  /** Waits for dispatches in flight, removes the handlers and closes the store. */
+  close(): Promise<void>;
+}
 
 let defaultStore: () => IEventStore = () => new MemoryEventStore();
 

@@ -4,20 +4,9 @@
 import { eventFilter } from './event-filter.js';
 import { checkOptionKeys } from './options.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
-import type { IEvent, IEventStore } from './types.js';
+import type { IEvent, IEventStore, SubscribeOptions, SubscriptionHandler } from './types.js';
 
-export interface SubscribeOptions {
-  /** Where to start when there is no checkpoint: "start" (default), "end" (new events only), or a global position (inclusive). */
-  from?: 'start' | 'end' | number;
-  /** Only events of these names (after upcasting). */
-  EventName?: string | readonly string[];
-  /** Only events of this aggregate type. */
-  AggregateType?: string;
-  /** Names the subscription; its checkpoint is stored durably under this name. */
-  name?: string;
-}
 
-export type SubscriptionHandler<E extends IEvent = IEvent> = (event: E, position: number) => void | Promise<void>;
 
 /** What a subscription needs from its service. */
 export interface SubscriptionHost {

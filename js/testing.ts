@@ -7,8 +7,7 @@ import { encodeEvents } from './encode.js';
 import { difference, render } from './deep-equal.js';
 import { invalidArgument } from './errors.js';
 import { NativeReducer } from './native-reducer.js';
-import type { ProjectionDefinition } from './projection.js';
-import type { IEvent, IReducer } from './types.js';
+import type { IEvent, IReducer, ProjectionDefinition } from './types.js';
 
 export class ExpectationError extends Error {
   constructor(message: string) {

@@ -1,9 +1,5 @@
-import type { AtomServicesError } from './errors.js';
-import type { NativeReducer } from './native-reducer.js';
-import type { Projection, ProjectionDefinition } from './projection.js';
-import type { RehydrateOptions } from './rehydration.js';
-import type { SubscribeOptions, SubscriptionHandler } from './subscription.js';
-
+// The contracts and option shapes of the public API, as plain types: this module imports
+// nothing, so every other module can depend on it without a circle.
 /** The event contract. Keys are PascalCase for domain fields, `_`-prefixed for system fields. */
 export interface IEvent<Payloads = unknown, Metadata = Record<string, unknown>> {
   /** A UUID, made by EventBuilder. */
@@ -128,8 +124,6 @@ export interface ServiceOptions {
   Upcasters?: Record<string, (event: IEvent) => IEvent>;
 }
 
-/** Called once the store and every matching handler finished; `err` says what failed. */
-export type Notified = (err?: AtomServicesError) => void;
 
 export interface Rehydrated<S> {
   state: S;
@@ -137,24 +131,47 @@ export interface Rehydrated<S> {
   version: number;
 }
 
-export interface IService {
-  /** Eventual consistency: resolves once the store appended the events; handlers run after. */
-  dispatch(events: IEvent | readonly IEvent[]): Promise<void>;
-  /** Strong consistency: `notified` runs after the store and every handler; the Promise never rejects. */
-  dispatch(events: IEvent | readonly IEvent[], notified: Notified): Promise<void>;
-  getEvents<E extends IEvent = IEvent>(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<E[]>;
-  getVersion(AggregateType: string, AggregateID: string): Promise<number>;
-  /** Folds the aggregate's events with a JS reducer. */
-  rehydrate<S, E extends IEvent = IEvent>(
-    AggregateType: string, AggregateID: string, reducer: IReducer<S, E>, initialState: S, options?: RehydrateOptions): Promise<Rehydrated<S>>;
-  /** Folds the aggregate's events with a native reducer, inside the core. */
-  rehydrate<S>(AggregateType: string, AggregateID: string, reducer: NativeReducer<S>, options?: RehydrateOptions): Promise<Rehydrated<S>>;
-  /** Catches up from a global position, then follows new events; returns an unsubscribe function. */
-  subscribe<E extends IEvent = IEvent>(options: SubscribeOptions, handler: SubscriptionHandler<E>): () => void;
-  /** A read model folded over the global log, kept current, queryable by key. */
-  project<S, E extends IEvent = IEvent>(definition: ProjectionDefinition<S, E>): Projection<S, E>;
-  /** Listens to errors that have no caller to go to (handlers in eventual mode). */
-  onError(listener: (error: AtomServicesError) => void): () => void;
-  /** Waits for dispatches in flight, removes the handlers and closes the store. */
-  close(): Promise<void>;
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface RehydrateOptions {
+  /** Fold up to this version (time travel by version). */
+  toVersion?: number;
+  /** Fold only the events created at or before this ISO-8601 UTC time (time travel by time). */
+  at?: string;
+  /** Hears how far a long fold got. */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * JS reducers: opt in to snapshots with { every, version } (change `version` whenever the
+   * reducer's meaning changes). Native reducers: set snapshotEvery in the definition;
+   * `false` here ignores snapshots for this call.
+   */
+  snapshots?: false | { every: number; version: string };
+}
+
+export interface SubscribeOptions {
+  /** Where to start when there is no checkpoint: "start" (default), "end" (new events only), or a global position (inclusive). */
+  from?: 'start' | 'end' | number;
+  /** Only events of these names (after upcasting). */
+  EventName?: string | readonly string[];
+  /** Only events of this aggregate type. */
+  AggregateType?: string;
+  /** Names the subscription; its checkpoint is stored durably under this name. */
+  name?: string;
+}
+
+export type SubscriptionHandler<E extends IEvent = IEvent> = (event: E, position: number) => void | Promise<void>;
+
+export interface ProjectionDefinition<S, E extends IEvent = IEvent> {
+  /** Only events of these names. */
+  EventName?: string | readonly string[];
+  /** Only events of this aggregate type. */
+  AggregateType?: string;
+  /** Which state an event folds into. Default: its AggregateID. */
+  key?: (event: E) => string;
+  reducer: IReducer<S, E>;
+  /** Each key's state starts as a copy of this. */
+  initialState: S;
 }
