@@ -40,27 +40,6 @@ export interface DurableCoreStore extends CoreStore {
   corruption(): { file: string; offset: number; reason: string } | undefined;
 }
 
-/** A file or directory of Emscripten's FS; contents and usedBytes are MEMFS's. */
-export interface CoreFileNode {
-  id: number;
-  mount: unknown;
-  contents?: Uint8Array | null;
-  usedBytes?: number;
-}
-
-/** The part of Emscripten's FS the stores use. */
-export interface CoreFileSystem {
-  mkdirTree(path: string): void;
-  mount(type: unknown, options: object, mountpoint: string): void;
-  unmount(mountpoint: string): void;
-  lookupPath(path: string): { node: CoreFileNode };
-  getStream(fd: number): { nfd?: number; path: string } | null;
-  readdir(path: string): string[];
-  writeFile(path: string, data: Uint8Array): void;
-  unlink(path: string): void;
-  filesystems: Record<string, unknown>;
-}
-
 export interface CoreLimits {
   maxNameChars: number;
   maxDepth: number;
@@ -73,7 +52,8 @@ export interface CoreModule {
   HEAPU8: Uint8Array;
   MemoryStore: new () => CoreStore;
   DurableStore: new () => DurableCoreStore;
-  FS: CoreFileSystem;
+  /** Emscripten's file system: used through core-fs.ts only. */
+  FS: unknown;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
   /** The events validated, as a JSON header of their columns and their JSON joined by U+001E (see bindings.cpp). */

@@ -6,6 +6,7 @@ import { closeSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSy
 import { resolve } from 'node:path';
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore } from './core.js';
+import { CoreDirectory, openFile } from './core-fs.js';
 import { lockDirectory, type DirectoryLock } from './directory-lock.js';
 import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from './errors.js';
@@ -74,8 +75,7 @@ async function fsyncDirectoryAsync(path: string): Promise<void> {
 export class FileEventStore extends DurableEventStore {
   readonly directory: string;
   #realDirectory: string | undefined;
-  #mountpoint: string | undefined;
-  #core: CoreModule | undefined;
+  #mounted: CoreDirectory | undefined;
   #pending: PendingSync | undefined;
   #handle: SyncHandle | undefined;
   #lock: DirectoryLock | undefined;
@@ -102,22 +102,19 @@ export class FileEventStore extends DurableEventStore {
     this.#identity = identity(real);
     const mountpoint = `/atomservices/files/${++mounts}`;
     try {
-      core.FS.mkdirTree(mountpoint);
-      core.FS.mount(core.FS.filesystems.NODEFS, { root: real }, mountpoint);
+      this.#mounted = CoreDirectory.mount(core, mountpoint, 'NODEFS', { root: real });
     } catch (error) {
       this.#unlock();
       throw new AtomServicesError('STORE_FAILURE', `could not open the directory ${real}: ${errorText(error)}`, {}, error);
     }
-    this.#mountpoint = mountpoint;
-    this.#core = core;
     const syncer = {
       // Inside a flush the fsync is only noted, and runs off the event loop afterwards, so
       // appends go on meanwhile; when a segment closes or merges it must happen at once.
       syncFile: (fd: number) => {
-        const stream = core.FS.getStream(fd);
-        if (stream?.nfd === undefined) throw new Error(`no open file for descriptor ${fd}`);
-        if (this.#pending) this.#pending.file = `${real}${stream.path.slice(mountpoint.length)}`;
-        else fsyncSync(stream.nfd);
+        const file = openFile(core, fd);
+        if (file?.hostFd === undefined) throw new Error(`no open file for descriptor ${fd}`);
+        if (this.#pending) this.#pending.file = `${real}${file.path.slice(mountpoint.length)}`;
+        else fsyncSync(file.hostFd);
       },
       syncDirectory: () => {
         if (this.#pending) this.#pending.directory = true;
@@ -190,15 +187,15 @@ export class FileEventStore extends DurableEventStore {
 
   protected async unmount(): Promise<void> {
     this.#retire();
-    if (this.#mountpoint && this.#core) {
+    if (this.#mounted) {
       try {
-        this.#core.FS.unmount(this.#mountpoint);
+        this.#mounted.unmount();
       } catch {
         // the core store may already have released it
       }
     }
     this.#unlock();
-    this.#mountpoint = undefined;
+    this.#mounted = undefined;
   }
 
   #unlock(): void {

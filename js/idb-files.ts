@@ -4,7 +4,7 @@
 // new, replaced, or closed in many small chunks (which are then folded into one).
 // A flush is one transaction, so it lands whole or not at all; an append thus costs one
 // transaction shared by everyone waiting, and each byte is written about once (plus merges).
-import type { CoreFileSystem } from './core.js';
+import type { CoreDirectory } from './core-fs.js';
 
 const CHUNKS = 'chunks';  // key [file name, offset] → Uint8Array
 // A closed file in more chunks than this is saved again whole, so that opening a store
@@ -51,8 +51,8 @@ export class IdbFiles {
   }
 
   /** Fills `directory` (emptied first) with the files the database holds. */
-  async load(fs: CoreFileSystem, directory: string): Promise<void> {
-    clear(fs, directory);
+  async load(directory: CoreDirectory): Promise<void> {
+    directory.clear();
     const tx = this.#db.transaction(CHUNKS, 'readonly');
     const store = tx.objectStore(CHUNKS);
     const [keys, values]: [IDBValidKey[], Uint8Array[]] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
@@ -65,33 +65,33 @@ export class IdbFiles {
     });
     for (const [name, parts] of files) {
       const bytes = concat(parts);
-      fs.writeFile(`${directory}/${name}`, bytes);
-      this.#saved.set(name, { node: fs.lookupPath(`${directory}/${name}`).node.id, length: bytes.length, chunks: parts.length });
+      directory.writeFile(name, bytes);
+      this.#saved.set(name, { node: directory.memoryFile(name).id, length: bytes.length, chunks: parts.length });
     }
   }
 
   /** Saves what changed in `directory` since the last call, in one transaction. */
-  async persist(fs: CoreFileSystem, directory: string): Promise<void> {
-    const names = fs.readdir(directory).filter((name) => name !== '.' && name !== '..').sort();
+  async persist(directory: CoreDirectory): Promise<void> {
+    const names = directory.names().sort();
     const newest = names.filter((name) => !name.endsWith('.tmp')).at(-1);
     const tx = this.#db.transaction(CHUNKS, 'readwrite', { durability: this.#durability });
     const store = tx.objectStore(CHUNKS);
     // Every byte is copied before the first await: later appends belong to the next flush.
     for (const name of names) {
-      const { node } = fs.lookupPath(`${directory}/${name}`);
-      const length = node.usedBytes ?? 0;
+      const file = directory.memoryFile(name);
+      const length = file.bytes.length;
       const saved = this.#saved.get(name);
-      const bytes = (from: number) => (node.contents ?? new Uint8Array(0)).slice(from, length);
-      const same = saved !== undefined && saved.node === node.id;
+      const bytes = (from: number) => file.bytes.slice(from);
+      const same = saved !== undefined && saved.node === file.id;
       if (same && saved.length === length && (name === newest || saved.chunks <= MAX_CHUNKS)) continue;
       if (same && saved.length < length && (name === newest || saved.chunks < MAX_CHUNKS)) {
         store.put(bytes(saved.length), [name, saved.length]);
-        this.#saved.set(name, { node: node.id, length, chunks: saved.chunks + 1 });
+        this.#saved.set(name, { node: file.id, length, chunks: saved.chunks + 1 });
         continue;
       }
       if (saved) store.delete(fileRange(name));
       store.put(bytes(0), [name, 0]);
-      this.#saved.set(name, { node: node.id, length, chunks: 1 });
+      this.#saved.set(name, { node: file.id, length, chunks: 1 });
     }
     for (const name of [...this.#saved.keys()]) {
       if (names.includes(name)) continue;
@@ -115,11 +115,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-/** Removes the files of `directory` (it holds no subdirectories). */
-export function clear(fs: CoreFileSystem, directory: string): void {
-  for (const name of fs.readdir(directory)) {
-    if (name !== '.' && name !== '..') fs.unlink(`${directory}/${name}`);
-  }
 }

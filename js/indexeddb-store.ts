@@ -5,7 +5,8 @@
 // others use it through that one (tab-leader.ts, tab-follower.ts).
 import type { CoreModule, DurableCoreStore } from './core.js';
 import { callCore, checkName } from './core.js';
-import { clear, IdbFiles } from './idb-files.js';
+import { CoreDirectory } from './core-fs.js';
+import { IdbFiles } from './idb-files.js';
 import type { DurableStoreOptions, Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
 import { runStoreCall, SharedEventStore, type Routed } from './shared-store.js';
@@ -51,7 +52,7 @@ export class IndexedDBEventStore extends SharedEventStore {
   readonly #wait: boolean | undefined;
   readonly #durability: 'strict' | 'relaxed';
   readonly #directory: string;
-  #core: CoreModule | undefined;
+  #mounted: CoreDirectory | undefined;
   #files: IdbFiles | undefined;
   #unlock: (() => void) | undefined;
   // Which part this store plays among the tabs, decided on first use.
@@ -168,10 +169,9 @@ export class IndexedDBEventStore extends SharedEventStore {
 
   protected async mount(core: CoreModule): Promise<Mounted> {
     try {
-      core.FS.mkdirTree(this.#directory);
-      this.#core = core;
+      this.#mounted = CoreDirectory.create(core, this.#directory);
       this.#files = await IdbFiles.open(`atomservices:${this.name}`, this.#durability);
-      await this.#files.load(core.FS, this.#directory);  // maybe written by another tab before
+      await this.#files.load(this.#mounted);  // maybe written by another tab before
     } catch (error) {
       await this.unmount();
       throw failure(`could not open the IndexedDB store "${this.name}"`, error);
@@ -186,14 +186,14 @@ export class IndexedDBEventStore extends SharedEventStore {
       store.sync();
       store.compact();
     });
-    await (this.#files as IdbFiles).persist((this.#core as CoreModule).FS, this.#directory);
+    await (this.#files as IdbFiles).persist(this.#mounted as CoreDirectory);
   }
 
   protected async unmount(): Promise<void> {
     this.#files?.close();
     this.#files = undefined;
-    if (this.#core) clear(this.#core.FS, this.#directory);  // the files live on in IndexedDB only
-    this.#core = undefined;
+    this.#mounted?.clear();  // the files live on in IndexedDB only
+    this.#mounted = undefined;
     this.#unlock?.();
     this.#unlock = undefined;
   }

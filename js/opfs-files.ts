@@ -7,6 +7,7 @@
 // generation wins when a crash leaves two slots claiming one name); removing it frees the
 // slot. The pool is topped up between core calls (reserve()), never during one.
 
+import type { EmscriptenFS, EmscriptenNode as EmNode, EmscriptenStream as EmStream } from './core-fs.js';
 import { AtomServicesError } from './errors.js';
 
 /** The synchronous handle OPFS gives a dedicated worker (not in TypeScript's DOM library). */
@@ -19,27 +20,6 @@ export interface SyncAccessHandle {
   close(): void;
 }
 
-/** What of Emscripten's FS (inside the core's module) this file system uses. */
-export interface EmscriptenFS {
-  createNode(parent: EmNode | null, name: string, mode: number, rdev: number): EmNode;
-  lookupNode(parent: EmNode, name: string): EmNode;
-  hashRemoveNode(node: EmNode): void;
-  ErrnoError: new (errno: number) => Error;
-}
-
-interface EmNode {
-  name: string;
-  mode: number;
-  id: number;
-  node_ops: object;
-  stream_ops: object;
-  slot?: Slot;
-}
-
-interface EmStream {
-  node: EmNode;
-  position: number;
-}
 
 const HEADER_BYTES = 4096;
 const MAGIC = 0x41535031;  // "ASP1"
@@ -319,16 +299,16 @@ export function slotFileSystem(FS: EmscriptenFS, pool: SlotPool): object {
       return fail(message.startsWith('no free') ? ENOSPC : EIO);
     }
   };
-  const slotOf = (node: EmNode): Slot => node.slot ?? fail(ENOENT);
+  const slotOf = (node: EmNode): Slot => (node.host as Slot | undefined) ?? fail(ENOENT);
   const fileNode = (parent: EmNode, name: string, slot: Slot): EmNode => {
     const node = FS.createNode(parent, name, FILE_MODE, 0);
     node.node_ops = nodeOps;
     node.stream_ops = streamOps;
-    node.slot = slot;
+    node.host = slot;
     return node;
   };
   const attributes = (node: EmNode) => {
-    const directory = node.slot === undefined;
+    const directory = node.host === undefined;
     const size = directory ? HEADER_BYTES : slotOf(node).size;
     const time = new Date(0);
     return {
@@ -339,7 +319,7 @@ export function slotFileSystem(FS: EmscriptenFS, pool: SlotPool): object {
   const nodeOps = {
     getattr: guarded(attributes),
     setattr: guarded((node: EmNode, attr: { size?: number }) => {
-      if (attr.size !== undefined && node.slot) pool.truncate(node.slot, attr.size);
+      if (attr.size !== undefined && node.host) pool.truncate(node.host as Slot, attr.size);
     }),
     lookup: guarded((parent: EmNode, name: string) => {
       const slot = pool.find(name);
@@ -367,7 +347,7 @@ export function slotFileSystem(FS: EmscriptenFS, pool: SlotPool): object {
     write: guarded((stream: EmStream, buffer: Int8Array, offset: number, length: number, position: number) =>
       pool.write(slotOf(stream.node), new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length), position)),
     llseek: guarded((stream: EmStream, offset: number, whence: number) => {
-      const end = () => (stream.node.slot ? stream.node.slot.size : 0);
+      const end = () => (stream.node.host ? (stream.node.host as Slot).size : 0);
       const base = whence === 1 ? stream.position : whence === 2 ? end() : 0;
       return base + offset < 0 ? fail(28) : base + offset;
     }),
@@ -380,11 +360,6 @@ export function slotFileSystem(FS: EmscriptenFS, pool: SlotPool): object {
       return root;
     },
   };
-}
-
-/** The slot an open file descriptor's file is in (for a flush of that file). */
-export function slotOfStream(stream: { node?: EmNode } | null): Slot | undefined {
-  return stream?.node?.slot;
 }
 
 export type { Slot };

@@ -7,7 +7,8 @@ import createCore from '../wasm/atomservices.mjs';
 import { callCore, setCore, type CoreModule, type DurableCoreStore } from './core.js';
 import { DurableEventStore, type Mounted } from './durable-store.js';
 import { AtomServicesError } from './errors.js';
-import { hasSyncAccess, SlotPool, slotFileSystem, slotOfStream, type EmscriptenFS } from './opfs-files.js';
+import { CoreDirectory, fsOf, openFile } from './core-fs.js';
+import { hasSyncAccess, SlotPool, slotFileSystem, type Slot } from './opfs-files.js';
 import { runStoreCall } from './shared-store.js';
 import { channelName, toTabError, type TabError } from './tab-channel.js';
 import { TabLeader } from './tab-leader.js';
@@ -43,8 +44,7 @@ function directoryName(name: string): string {
 class OPFSEngineStore extends DurableEventStore {
   readonly #name: string;
   #pool: SlotPool | undefined;
-  #core: CoreModule | undefined;
-  #mountpoint: string | undefined;
+  #mounted: CoreDirectory | undefined;
 
   constructor(name: string, cacheBytes: number | undefined) {
     super({ cacheBytes });
@@ -71,18 +71,15 @@ class OPFSEngineStore extends DurableEventStore {
     const pool = await SlotPool.open(directory);
     const mountpoint = `/atomservices/opfs/${directoryName(this.#name)}`;
     try {
-      core.FS.mkdirTree(mountpoint);
-      core.FS.mount(slotFileSystem(core.FS as unknown as EmscriptenFS, pool), {}, mountpoint);
+      this.#mounted = CoreDirectory.mount(core, mountpoint, slotFileSystem(fsOf(core), pool));
     } catch (error) {
       pool.close();
       throw error;
     }
     this.#pool = pool;
-    this.#core = core;
-    this.#mountpoint = mountpoint;
     const syncer = {
       syncFile: (fd: number) => {
-        const slot = slotOfStream(core.FS.getStream(fd) as never);
+        const slot = openFile(core, fd)?.host as Slot | undefined;
         if (slot) pool.flush(slot);
       },
       syncDirectory: () => pool.flushHeaders(),
@@ -99,10 +96,10 @@ class OPFSEngineStore extends DurableEventStore {
   }
 
   protected async unmount(): Promise<void> {
-    if (this.#core && this.#mountpoint) this.#core.FS.unmount(this.#mountpoint);
+    this.#mounted?.unmount();
+    this.#mounted = undefined;
     this.#pool?.close();
     this.#pool = undefined;
-    this.#core = undefined;
   }
 }
 

@@ -7,7 +7,8 @@ import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdtempSync, openSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SlotPool, slotFileSystem, slotOfStream } from '../../dist/esm/opfs-files.js';
+import { SlotPool, slotFileSystem } from '../../dist/esm/opfs-files.js';
+import { openFile } from '../../dist/esm/core-fs.js';
 
 const require = createRequire(import.meta.url);
 
@@ -56,7 +57,7 @@ async function mounted(hooks, mountpoint = '/opfs') {
     pool,
     unmount() { core.FS.unmount(mountpoint); pool.close(); },
     syncer: {
-      syncFile: (fd) => { const slot = slotOfStream(core.FS.getStream(fd)); if (slot) pool.flush(slot); },
+      syncFile: (fd) => { const slot = openFile(core, fd)?.host; if (slot) pool.flush(slot); },
       syncDirectory: () => pool.flushHeaders(),
     },
   };
