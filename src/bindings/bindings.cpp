@@ -4,6 +4,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <optional>
@@ -93,18 +94,18 @@ as::SegmentStoreOptions segment_options(const std::string& directory, const val&
   return options;
 }
 
-val stats_object(const as::StorageStats& s, uint64_t events) {
+// A JS object of numbers, its fields in this order.
+val numbers(std::initializer_list<std::pair<const char*, double>> fields) {
   val out = val::object();
-  out.set("files", static_cast<double>(s.files));
-  out.set("bytes", static_cast<double>(s.bytes));
-  out.set("tornBytesCut", static_cast<double>(s.torn_bytes_cut));
-  out.set("cacheHits", static_cast<double>(s.cache_hits));
-  out.set("cacheMisses", static_cast<double>(s.cache_misses));
-  out.set("cacheBytes", static_cast<double>(s.cache_bytes));
-  out.set("indexFiles", static_cast<double>(s.index_files));
-  out.set("indexMemory", static_cast<double>(s.index_memory));
-  out.set("events", static_cast<double>(events));
+  for (const auto& [name, value] : fields) out.set(name, value);
   return out;
+}
+
+val stats_object(const as::StorageStats& s, uint64_t events) {
+  return numbers({{"files", double(s.files)}, {"bytes", double(s.bytes)}, {"tornBytesCut", double(s.torn_bytes_cut)},
+                  {"cacheHits", double(s.cache_hits)}, {"cacheMisses", double(s.cache_misses)},
+                  {"cacheBytes", double(s.cache_bytes)}, {"indexFiles", double(s.index_files)},
+                  {"indexMemory", double(s.index_memory)}, {"events", double(events)}});
 }
 
 val corruption_object(const as::Corruption& c) {
@@ -196,13 +197,9 @@ val fold_input(const std::string& definition, const std::string& start, double s
 }
 
 val limits() {
-  val out = val::object();
-  out.set("maxNameChars", static_cast<double>(as::Limits::kMaxNameChars));
-  out.set("maxDepth", static_cast<double>(as::Limits::kMaxDepth));
-  out.set("maxEventBytes", static_cast<double>(as::Limits::kMaxEventBytes));
-  out.set("maxBatchEvents", static_cast<double>(as::Limits::kMaxBatchEvents));
-  out.set("maxBatchBytes", static_cast<double>(as::Limits::kMaxBatchBytes));
-  return out;
+  return numbers({{"maxNameChars", double(as::Limits::kMaxNameChars)}, {"maxDepth", double(as::Limits::kMaxDepth)},
+                  {"maxEventBytes", double(as::Limits::kMaxEventBytes)}, {"maxBatchEvents", double(as::Limits::kMaxBatchEvents)},
+                  {"maxBatchBytes", double(as::Limits::kMaxBatchBytes)}});
 }
 
 }  // namespace
