@@ -2,6 +2,11 @@
 // rule is checked on both kinds of store; the durable one also across reopening.
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+
+#include <fstream>
+#include <iterator>
+
 #include "atomservices/fold.hpp"
 #include "atomservices/store.hpp"
 #include "test_helpers.hpp"
@@ -159,4 +164,30 @@ TEST_CASE("a durable store reopens with what it held, and so does its engine's d
   CHECK(t.store().read_stream(stream_query("a1", R"({"fromVersion":1,"limit":1})")).find("\"_version\":1") != std::string::npos);
   CHECK(t.store().checkpoint("reader") == uint64_t{40});
   CHECK_FALSE(t.durable->engine().corruption());
+}
+
+TEST_CASE("a damaged durable store still folds what it can read, and takes nothing new") {
+  OnDisk t;
+  for (int v = 1; v <= 5; ++v) t.store().append(batch(test::fresh_event(v)));
+  t.durable->engine().sync();
+  t.durable.reset();
+  // The one segment holds five batches of about 300 bytes: its middle is inside the third.
+  std::string segment;
+  DIR* dir = ::opendir(t.dir.path.c_str());
+  while (dirent* e = ::readdir(dir)) {
+    if (std::string(e->d_name).find(".log") != std::string::npos) segment = t.dir.file(e->d_name);
+  }
+  ::closedir(dir);
+  std::ifstream in(segment, std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  in.close();
+  bytes[bytes.size() / 2] ^= 0x10;
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+  t.durable = t.open();
+  REQUIRE(t.durable->engine().corruption());
+  CHECK(t.store().rehydrate(kCounter, R"({"AggregateType":"Account","AggregateID":"a1","options":{}})") ==
+        R"({"version":2,"state":{"n":2.0}})");
+  std::string key = compiled_reducer(kCounter).identity();
+  CHECK_FALSE(t.store().get_snapshot(R"({"key":")" + key + R"(","AggregateType":"Account","AggregateID":"a1"})"));
+  CHECK(code_of([&] { t.store().append(batch(test::fresh_event(3))); }) == ErrorCode::STORE_CORRUPT);
 }
