@@ -280,4 +280,14 @@ std::vector<Event> parse_events(std::string_view text) {
   return events;
 }
 
+std::string event_rows(std::string_view json_array) {
+  std::string rows;
+  for (const Event& e : parse_events(json_array)) {
+    if (!rows.empty()) rows += '\x1e';
+    rows.append(e.id).append(1, '\x1f').append(e.aggregate_type).append(1, '\x1f').append(e.aggregate_id).append(1, '\x1f');
+    rows.append(std::to_string(e.version)).append(1, '\x1f').append(e.json);
+  }
+  return rows;
+}
+
 }  // namespace atomservices

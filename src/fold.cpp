@@ -20,6 +20,10 @@ int64_t version_at(const EventLog& log, std::string_view type, std::string_view 
   return last;
 }
 
+std::string to_json(const Folded& folded) {
+  return "{\"version\":" + std::to_string(folded.version) + ",\"state\":" + folded.state_json + "}";
+}
+
 Folded fold(const EventLog& log, const NativeReducer& reducer, const RehydrateQuery& q, const SnapshotSink& save) {
   int64_t target = std::min(q.to_version, log.version(q.aggregate_type, q.aggregate_id));
   if (!q.at.empty()) target = version_at(log, q.aggregate_type, q.aggregate_id, q.at, target);

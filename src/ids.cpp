@@ -137,6 +137,13 @@ std::string new_uuid_v4() {
   return out;
 }
 
+std::string new_uuids(size_t count) {
+  std::string ids;
+  ids.reserve(count * 36);
+  for (size_t i = 0; i < count; ++i) ids += new_uuid_v4();
+  return ids;
+}
+
 std::string format_iso8601(int64_t epoch_ms) {
   int64_t days = epoch_ms >= 0 ? epoch_ms / 86400000 : (epoch_ms - 86399999) / 86400000;
   int64_t ms_of_day = epoch_ms - days * 86400000;

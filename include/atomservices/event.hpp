@@ -38,6 +38,13 @@ struct Event {
 // Error{INVALID_BATCH | INVALID_EVENT | EVENT_TOO_LARGE} naming the index and field.
 std::vector<Event> parse_events(std::string_view json_array);
 
+// The events of a JSON array, validated, as rows for a store that keeps columns beside
+// each event's JSON (PostgreSQL): per event _id, AggregateType, AggregateID, _version and
+// its canonical JSON, split by U+001F, the events split by U+001E. Neither names (control
+// characters are refused in them) nor JSON text (which escapes them in strings) hold those
+// separators.
+std::string event_rows(std::string_view json_array);
+
 // Checks a name field (EventName, AggregateType, AggregateID, _createdBy): 1..256
 // characters, valid Unicode, no control characters. Throws INVALID_ARGUMENT naming `what`.
 void check_name_argument(std::string_view what, std::string_view value);

@@ -27,6 +27,9 @@ struct Folded {
   int64_t version = 0;
 };
 
+// {"version":N,"state":..}: how a folded state (or a snapshot) leaves the core.
+std::string to_json(const Folded& folded);
+
 // Called with each snapshot the fold decides to save: (version, state JSON).
 using SnapshotSink = std::function<void(int64_t, const std::string&)>;
 

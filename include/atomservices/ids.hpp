@@ -11,6 +11,10 @@ namespace atomservices {
 // keyed from the operating system's entropy source (getentropy), rekeyed regularly.
 std::string new_uuid_v4();
 
+// `count` such UUIDs, one after another (36 characters each): ids are made in bulk, since
+// one call across to the core per id costs more than making it.
+std::string new_uuids(size_t count);
+
 // Fills out with n bytes from the same generator.
 void random_bytes(uint8_t* out, size_t n);
 
