@@ -56,7 +56,7 @@ export interface CoreModule {
   FS: unknown;
   reserveInput(bytes: number): number;
   validateEvents(bytes: number): number;
-  /** The events validated, as a JSON header of their columns and their JSON joined by U+001E (see bindings.cpp). */
+  /** The events validated, one row each (split by U+001E): _id, AggregateType, AggregateID, _version and the canonical JSON, split by U+001F. */
   eventRows(bytes: number): CoreOutput;
   checkStreamQuery(request: string): void;
   checkGlobalQuery(request: string): void;
