@@ -41,12 +41,21 @@ function browserRows({ cases: c }) {
   const cold = c['cold: atomservices, JS reducer'];
   const coldNative = c['cold: atomservices, NativeReducer'];
   const coldBaseline = c['cold: IndexedDB, one record per event, getAll + fold'];
-  return [
+  const opfs = c['g. atomservices OPFSEventStore'];
+  const opfsCold = c['cold: atomservices OPFSEventStore, JS reducer'];
+  const opfsColdNative = c['cold: atomservices OPFSEventStore, NativeReducer'];
+  const rows = [
     ['durable dispatch, 100 dispatchers, IndexedDB strict / relaxed', `${thousands(strict)} / ${thousands(relaxed)} events/s`,
       `a transaction per event ${thousands(perEvent)}; Dexie \`bulkAdd\` by 1,000 ${thousands(dexie)}`,
       `${ratio(strict / perEvent)} / ${ratio(relaxed / perEvent)}; ${ratio(strict / dexie)} / ${ratio(relaxed / dexie)}`],
     ['cold open + rehydrate 100k events, IndexedDB (native / JS reducer)', `${ms(coldNative)} / ${ms(cold)}`,
       `one record per event, \`getAll\` ${ms(coldBaseline)}`, `${ratio(coldBaseline / coldNative)} / ${ratio(coldBaseline / cold)}`],
+  ];
+  if (opfs === undefined) return rows;  // results saved before the OPFS store existed
+  return [...rows,
+    ['durable dispatch, 100 dispatchers, OPFS', `${thousands(opfs)} events/s`, `IndexedDBEventStore (strict) ${thousands(strict)}`, ratio(opfs / strict)],
+    ['cold open + rehydrate 100k events, OPFS (native / JS reducer)', `${ms(opfsColdNative)} / ${ms(opfsCold)}`,
+      `one record per event, \`getAll\` ${ms(coldBaseline)}`, `${ratio(coldBaseline / opfsColdNative)} / ${ratio(coldBaseline / opfsCold)}`],
   ];
 }
 
