@@ -4,11 +4,11 @@
 // run it too: conformance.js, shared.test.mjs.)
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, launch, launchPersistent, openPage } from './harness.mjs';
+import { killAndRecover } from './kill.mjs';
 
 let server;
 const profiles = mkdtempSync(join(tmpdir(), 'atomservices-opfs-'));
@@ -79,55 +79,8 @@ it(`keeps ${EVENTS.toLocaleString('en')} events on OPFS, and opens them again in
     + `reopened in ${reopened.openMs.toFixed(0)} ms; core memory ${(opened.memoryBytes / MiB).toFixed(0)} MiB after the open, ${(after.memoryBytes / MiB).toFixed(0)} MiB after reads`);
 });
 
-it(`keeps every acknowledged event when the browser is killed right after a dispatch resolved (${KILL_ROUNDS} kills)`, { timeout: 300000 }, async (t) => {
-  const profile = join(profiles, 'kill');
-  const acknowledged = [];
-  for (let round = 0; round < KILL_ROUNDS; round++) {
-    const context = await launchPersistent(profile);
-    const page = await openPage(context, server.url);
-    await page.exposeFunction('acknowledge', (id) => { acknowledged.push(id); });
-    const killAfter = 5 + Math.floor(Math.random() * 40);
-    // Four writers dispatch concurrently; each acknowledged id is reported before the next dispatch.
-    void page.evaluate(async (killAfter) => {
-      const { OPFSEventStore, createService, EventBuilder } = window.atomservices;
-      const service = createService({ EventStore: new OPFSEventStore({ name: 'kill-test' }) });
-      const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
-      let acknowledged = 0;
-      const writer = async (w) => {
-        let version = await service.getVersion('Note', `w${w}`);
-        for (;;) {
-          const event = build({ _version: ++version, _createdBy: 'test', AggregateID: `w${w}`, payloads: { version } });
-          await service.dispatch(event);
-          await window.acknowledge(event._id);
-          if (++acknowledged === killAfter) window.killNow = true;
-        }
-      };
-      await Promise.all([0, 1, 2, 3].map(writer));
-    }, killAfter).catch(() => {});
-    await page.waitForFunction(() => window.killNow === true, null, { timeout: 30000 });
-    execFileSync('pkill', ['-KILL', '-f', profile]);
-    await context.close().catch(() => {});
-  }
-  const context = await launchPersistent(profile);
-  const page = await openPage(context, server.url);
-  const stored = await page.evaluate(async () => {
-    const store = new window.atomservices.OPFSEventStore({ name: 'kill-test' });
-    const all = await store.readAll();
-    const dense = [0, 1, 2, 3].every((w) => {
-      const versions = all.filter((x) => x.event.AggregateID === `w${w}`).map((x) => x.event._version);
-      return versions.every((v, i) => v === i + 1);
-    });
-    await store.close();
-    return { ids: all.map((x) => x.event._id), dense };
-  });
-  await context.close();
-  const missing = acknowledged.filter((id) => !stored.ids.includes(id));
-  assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.length} acknowledged events are missing`);
-  assert.equal(new Set(stored.ids).size, stored.ids.length, 'nothing stored twice');
-  assert.ok(stored.dense, 'versions are dense');
-  assert.ok(acknowledged.length >= 5 * KILL_ROUNDS);
-  t.diagnostic(`kills ${KILL_ROUNDS}, acknowledged ${acknowledged.length}, recovered ${stored.ids.length}`);
-});
+it(`keeps every acknowledged event when the browser is killed right after a dispatch resolved (${KILL_ROUNDS} kills)`, { timeout: 300000 }, (t) =>
+  killAndRecover(t, { server, profile: join(profiles, 'kill'), kind: 'OPFSEventStore', rounds: KILL_ROUNDS }));
 
 it('refuses a second holder with wait: false, waits with wait: true, and says when it cannot run', { timeout: 60000 }, async () => {
   const browser = await launch();
