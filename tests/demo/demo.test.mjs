@@ -290,6 +290,26 @@ describe('the web demo, built and served by vite preview', () => {
     }
   });
 
+  // The package's OPFS store through the demo's Vite build, whose bundler emitted its worker.
+  it('runs on OPFS with ?store=opfs: takes commands, keeps them across a reload, and in a second tab', async () => {
+    const fresh = await launch('opfs');
+    try {
+      const url = `${server.url}/?store=opfs`;
+      const first = await openDemo(fresh, url);
+      assert.match(await banner(first), /0 events loaded from OPFS/);
+      assert.equal((await openAccount(first, 'Ada')).state, 'handled');
+      await first.reload();
+      await settledStore(first);
+      assert.match(await banner(first), /1 event loaded from OPFS/);
+      const second = await openDemo(fresh, url);
+      assert.equal((await openAccount(second, 'Edsger')).state, 'handled');
+      for (const p of [first, second]) await p.waitForFunction(() => document.querySelector('#log-count').textContent === '2 events');
+      assert.deepEqual([...first.problems, ...second.problems], []);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('renders the README screenshot (test-results/demo/readme.png, 1000×700)', async () => {
     await openAccount(page, 'Margaret');
     await move(page, 'deposit', '1200');

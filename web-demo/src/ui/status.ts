@@ -48,12 +48,12 @@ function button(id: string, text: string, onClick: () => void): HTMLButtonElemen
 }
 
 export function showOpening(name: string): void {
-  banner('info', 'opening', `Opening the ledger “${name}” from IndexedDB…`);
+  banner('info', 'opening', `Opening the ledger “${name}”…`);
 }
 
 export function showLoaded(ledger: Ledger, onRelease: () => Promise<void>): void {
   const { events, ms: took } = ledger.loaded;
-  const strong = el('strong', 'loaded', `${count(events)} event${events === 1 ? '' : 's'} loaded from IndexedDB`);
+  const strong = el('strong', 'loaded', `${count(events)} event${events === 1 ? '' : 's'} loaded from ${ledger.where}`);
   banner('ok', 'open', strong,
     ` in ${ms(took)} (ledger “${ledger.name}”). Everything you do is stored there and survives a reload. Open it in another tab too: every tab takes commands and every timeline moves (one tab holds the store, the others send it their commands). `,
     button('release-btn', 'Close it here', () => void onRelease().then(() => showReleased(ledger.name))));

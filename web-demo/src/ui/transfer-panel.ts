@@ -1,11 +1,11 @@
 // Export the log to a JSON file; import such a file into a fresh ledger, then open it.
-import type { IEvent, IndexedDBEventStore } from 'atomservices';
+import type { IEvent, IndexedDBEventStore, OPFSEventStore } from 'atomservices';
 import { knownLedgers, unusedLedgerName, useLedger } from '../app/ledgers';
 import { ImportError, checkInMemory, exportLog, importInto, parseLedgerFile, type Progress } from '../app/transfer';
 import { byId, busy, count, ms, setProgress } from './dom';
 import type { Activity } from './activity';
 
-export function mountTransfer(store: IndexedDBEventStore, ledger: string, activity: Activity): void {
+export function mountTransfer(store: IndexedDBEventStore | OPFSEventStore, ledger: string, activity: Activity): void {
   const exportButton = byId<HTMLButtonElement>('export-btn');
   const importButton = byId<HTMLButtonElement>('import-btn');
   const file = byId<HTMLInputElement>('import-file');
