@@ -63,9 +63,14 @@ export interface CoreModule {
   checkName(what: string, value: string): void;
   checkRehydrateQuery(request: string): void;
   reducerIdentity(definition: string): string;
-  foldEvents(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
-  /** Folds events as the core stored them (a JSON array read back from a store written in JS), not validating them again. */
-  foldStored(definition: string, start: string, startVersion: number, eventBytes: number): CoreOutput;
+  /** Folds a page of events (JSON in the input buffer) from `start` at `startVersion`; `at` ('' for none) cuts it in time; `snapshots`: report the snapshots due. */
+  foldEvents(definition: string, start: string, startVersion: number, at: string, snapshots: boolean, eventBytes: number): CoreOutput;
+  /** The same for events as the core stored them (a JSON array read back from a store written in JS), not validated again. */
+  foldStored(definition: string, start: string, startVersion: number, at: string, snapshots: boolean, eventBytes: number): CoreOutput;
+  /** The key a snapshot is stored under: a reducer's key and the upcasters' fingerprint. */
+  snapshotKey(reducerKey: string, upcasters: string): string;
+  /** How many of the events (JSON in the input buffer) a time cut at `at` keeps. */
+  eventsWithin(eventBytes: number, at: string): number;
   /** `count` random UUIDs (v4) joined, 36 characters each. */
   newUuids(count: number): string;
   limits(): CoreLimits;

@@ -35,19 +35,23 @@ export function checkRehydrateOptions(options: unknown, AggregateType: unknown, 
   }
 }
 
+// The rules (snapshot keys, the time cut, where snapshots go) are the core's (src/fold.cpp);
+// this side reads the pages, upcasts them and runs JS reducers.
 function snapshotPlan(reducer: NativeReducer<unknown> | IReducer<unknown>, options: RehydrateOptions, fingerprint: string) {
   if (options.snapshots === false) return undefined;
+  const key = (reducerKey: string) => callCore((core) => core.snapshotKey(reducerKey, fingerprint));
   if (reducer instanceof NativeReducer) {
-    return reducer.snapshotEvery ? { key: `${reducer.identity}${fingerprint}`, every: reducer.snapshotEvery } : undefined;
+    return reducer.snapshotEvery ? { key: key(reducer.identity), every: reducer.snapshotEvery } : undefined;
   }
-  return options.snapshots ? { key: `js:${options.snapshots.version}${fingerprint}`, every: options.snapshots.every } : undefined;
+  return options.snapshots ? { key: key(`js:${options.snapshots.version}`), every: options.snapshots.every } : undefined;
 }
 
-/** The events of one page that fall within `at`; `ended` when a later event was cut. */
+/** The events of one page that a time cut keeps; `ended` when a later event was cut. */
 function withinTime(events: IEvent[], at: string | undefined): { events: IEvent[]; ended: boolean } {
-  if (at === undefined) return { events, ended: false };
-  const cut = events.findIndex((e) => e._createdAt > at);
-  return cut < 0 ? { events, ended: false } : { events: events.slice(0, cut), ended: true };
+  if (at === undefined || events.length === 0) return { events, ended: false };
+  const json = encodeEvents(events);
+  const kept = callCore((core) => core.eventsWithin(writeInput(core, json), at));
+  return kept === events.length ? { events, ended: false } : { events: events.slice(0, kept), ended: true };
 }
 
 /** Where a state would come back different from a snapshot (stored as JSON), if anywhere. */
@@ -70,17 +74,24 @@ function checkSnapshotState(state: unknown, version: number): void {
   { field: 'options.snapshots' });
 }
 
-/** Folds a page with a native reducer: events from JS (validated on the way in), or `stored` as the core wrote them. */
-function foldNative<S>(reducer: NativeReducer<S>, state: S, version: number, eventsJson: string, stored: boolean): Rehydrated<S> {
-  const start = JSON.stringify(state);
-  const fold = stored ? 'foldStored' : 'foldEvents';
-  return callCoreJson((core) => core[fold](reducer.definition, start, version, writeInput(core, eventsJson)));
+interface FoldedPage<S> extends Rehydrated<S> {
+  /** [version, state] of each snapshot due within the page. */
+  snapshots: [number, S][];
+  ended: boolean;
 }
 
-/** A store that gives pages as JSON text, when the fold can take them as they are: native, no upcasters, no time cut. */
-function textReader(host: RehydrationHost, reducer: unknown, options: RehydrateOptions): StreamTextReader | undefined {
+/** Folds a page with a native reducer: events from JS (validated on the way in), or `stored` as the core wrote them. */
+function foldNative<S>(reducer: NativeReducer<S>, from: Rehydrated<S>, eventsJson: string, stored: boolean,
+  at: string | undefined, snapshots: boolean): FoldedPage<S> {
+  const start = JSON.stringify(from.state);
+  const fold = stored ? 'foldStored' : 'foldEvents';
+  return callCoreJson((core) => core[fold](reducer.definition, start, from.version, at ?? '', snapshots, writeInput(core, eventsJson)));
+}
+
+/** A store that gives pages as JSON text, when the fold can take them as they are: native, no upcasters. */
+function textReader(host: RehydrationHost, reducer: unknown): StreamTextReader | undefined {
   const store = host.store as Partial<StreamTextReader>;
-  const direct = reducer instanceof NativeReducer && host.upcasterFingerprint === '' && options.at === undefined;
+  const direct = reducer instanceof NativeReducer && host.upcasterFingerprint === '';
   return direct && typeof store[readsStreamText] === 'function' ? store as StreamTextReader : undefined;
 }
 
@@ -103,7 +114,7 @@ export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: 
     const snapshot = await callStore(() => store.getSnapshot!(plan.key, AggregateType, AggregateID, target));
     if (snapshot) ({ state, version } = snapshot as Rehydrated<S>);
   }
-  const reader = textReader(host, reducer, options);
+  const reader = textReader(host, reducer);
   const read = (fromVersion: number): Promise<string | IEvent[]> => {
     const request = { fromVersion, toVersion: target, limit: PAGE };
     return callStore<string | IEvent[]>(() => (reader ? reader[readsStreamText](AggregateType, AggregateID, request) : store.readStream(AggregateType, AggregateID, request)));
@@ -115,29 +126,33 @@ export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: 
     const page = next?.from === from ? next.page : read(from);
     next = from + PAGE <= target ? { from: from + PAGE, page: read(from + PAGE) } : undefined;
     next?.page.catch(() => {});  // awaited on the next turn, or not needed
-    const before = version;
     let ended = false;
+    const native = async (json: string, stored: boolean) => {
+      const folded = foldNative(reducer as NativeReducer<S>, { state, version }, json, stored, options.at, plan !== undefined);
+      ({ state, version, ended } = folded);
+      // The newest one due is enough: each save is a store call (a flush for durable ones).
+      const newest = folded.snapshots.at(-1);
+      if (newest) await save(newest[1], newest[0]);
+    };
     if (reader) {
       const text = await page as string;
       if (text === '[]') break;
-      ({ state, version } = foldNative(reducer as NativeReducer<S>, state, version, text, true));
+      await native(text, true);
     } else {
       const events = await page as IEvent[];
       if (events.length === 0) break;
-      const within = withinTime(events.map((e) => host.upcast(e)), options.at);
-      ended = within.ended;
+      const upcast = events.map((e) => host.upcast(e));
       if (reducer instanceof NativeReducer) {
-        if (within.events.length > 0) ({ state, version } = foldNative(reducer, state, version, encodeEvents(within.events), false));
+        await native(encodeEvents(upcast), false);  // the core cuts it in time
       } else {
+        const within = withinTime(upcast, options.at);
+        ended = within.ended;
         for (const event of within.events) {
           state = reducer(state, event);
           version = event._version;
-          if (plan && version % plan.every === 0) await save(state, version);
+          if (plan && version % plan.every === 0) await save(state, version);  // the core's rule (snapshot_due)
         }
       }
-    }
-    if (plan && reducer instanceof NativeReducer && Math.floor(version / plan.every) > Math.floor(before / plan.every)) {
-      await save(state, version);
     }
     options.onProgress?.({ done: version, total: target });
     if (ended) break;

@@ -41,7 +41,7 @@ function fold<S, E extends IEvent>(events: readonly E[], reducer: IReducer<S, E>
   let version = 0;
   if (reducer instanceof NativeReducer) {
     const json = encodeEvents(events);
-    ({ state, version } = callCoreJson<{ state: S; version: number }>((core) => core.foldEvents(reducer.definition, '', 0, writeInput(core, json))));
+    ({ state, version } = callCoreJson<{ state: S; version: number }>((core) => core.foldEvents(reducer.definition, '', 0, '', false, writeInput(core, json))));
   } else if (typeof reducer === 'function') {
     state = initialState as S;
     for (const event of events) {

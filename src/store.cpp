@@ -48,7 +48,7 @@ std::string Store::rehydrate(std::string_view definition_json, std::string_view 
   const NativeReducer& reducer = compiled_reducer(definition_json);
   RehydrateQuery q = parse_rehydrate_query(query_json);
   Folded folded = fold(log(), reducer, q, [&](int64_t version, const std::string& state) {
-    save_snapshot(reducer.identity(), q.aggregate_type, q.aggregate_id, version, state);
+    save_snapshot(snapshot_key(reducer.identity(), ""), q.aggregate_type, q.aggregate_id, version, state);
   });
   return to_json(folded);
 }

@@ -187,12 +187,13 @@ emscripten::class_<T> bind_store(const char* name) {
       .function("putCheckpoint", &T::put_checkpoint);
 }
 
-// Folds events handed over as JSON (from a store written in JS) with a native reducer:
-// fold_events validates them, fold_stored takes them as the core wrote them.
-template <as::Folded (*Fold)(const as::NativeReducer&, std::string_view, int64_t, std::string_view)>
-val fold_input(const std::string& definition, const std::string& start, double start_version, size_t bytes) {
+// Folds a page of events handed over as JSON (from a store written in JS, or upcast) with a
+// native reducer: fold_events validates them, fold_stored takes them as the core wrote them.
+template <as::FoldedPage (*Fold)(const as::NativeReducer&, const as::PageStart&, std::string_view)>
+val fold_input(const std::string& definition, const std::string& start, double start_version, const std::string& at, bool snapshots, size_t bytes) {
   return output(guard([&] {
-    return as::to_json(Fold(as::compiled_reducer(definition), start, static_cast<int64_t>(start_version), input(bytes)));
+    as::PageStart from{start, static_cast<int64_t>(start_version), at, snapshots};
+    return as::to_json(Fold(as::compiled_reducer(definition), from, input(bytes)));
   }));
 }
 
@@ -231,6 +232,12 @@ EMSCRIPTEN_BINDINGS(atomservices) {
            }));
   function("foldEvents", &fold_input<as::fold_events>);
   function("foldStored", &fold_input<as::fold_stored>);
+  function("snapshotKey", optional_override([](const std::string& reducer_key, const std::string& upcasters) {
+    return as::snapshot_key(reducer_key, upcasters);
+  }));
+  function("eventsWithin", optional_override([](size_t bytes, const std::string& at) {
+    return guard([&] { return double(as::events_within(input(bytes), at)); });
+  }));
   function("newUuids", optional_override([](size_t count) { return guard([&] { return as::new_uuids(count); }); }));
   function("limits", &limits);
 }

@@ -139,3 +139,46 @@ TEST_CASE("folds from snapshots give the same states, at every version and time"
   CHECK(version_at(log, "Account", "a1", at.at, Limits::kMaxVersion) == 12);
   CHECK(fold(log, without, at, [](int64_t, const std::string&) {}).version == 12);
 }
+
+TEST_CASE("a fold in pages from outside the core follows fold()'s rules: snapshots at multiples, the time cut, continuity") {
+  std::string definition = std::string(kAccount).insert(1, R"("snapshotEvery":5,)");
+  NativeReducer reducer = NativeReducer::compile(definition);
+  auto minute = [](int m) { return "2026-11-26T08:" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ":00.000Z"; };
+  std::string page = "[" + event(1, "Opened", R"({"owner":"ada"})", minute(1));
+  for (int v = 2; v <= 12; ++v) page += "," + event(v, "Deposited", R"({"amount":1})", minute(v));
+  page += "]";
+  SECTION("snapshots are due at every multiple of snapshotEvery, and only when asked") {
+    FoldedPage folded = fold_events(reducer, {"", 0, "", true}, page);
+    CHECK(folded.folded.version == 12);
+    REQUIRE(folded.snapshots.size() == 2);
+    CHECK(folded.snapshots[0].first == 5);
+    CHECK(folded.snapshots[1].first == 10);
+    CHECK(folded.snapshots[1].second != folded.folded.state_json);  // the state at 10, not at 12
+    CHECK(folded.snapshots[1].second == fold_events(reducer, {"", 0, minute(10), false}, page).folded.state_json);
+    CHECK(fold_events(reducer, {"", 0, "", false}, page).snapshots.empty());
+  }
+  SECTION("a time cut keeps the longest prefix created at or before it, and says it ended") {
+    FoldedPage cut = fold_events(reducer, {"", 0, minute(7), false}, page);
+    CHECK(cut.folded.version == 7);
+    CHECK(cut.ended);
+    CHECK_FALSE(fold_events(reducer, {"", 0, minute(59), false}, page).ended);
+    CHECK(events_within(page, minute(7)) == 7);
+    CHECK(events_within(page, minute(0)) == 0);
+    CHECK(events_within("[]", minute(7)) == 0);
+  }
+  SECTION("a page continues from a state and version") {
+    FoldedPage first = fold_events(reducer, {"", 0, "", false}, page);
+    std::string next = "[" + event(13, "Deposited", R"({"amount":100})", minute(13)) + "]";
+    FoldedPage second = fold_events(reducer, {first.folded.state_json, first.folded.version, "", true}, next);
+    CHECK(second.folded.version == 13);
+    CHECK(State::parse(second.folded.state_json).dump().find("\"balance\":111") != std::string::npos);
+    CHECK(to_json(second).find("\"ended\":false") != std::string::npos);
+  }
+  SECTION("stored events must continue the version, or the page is STORE_CORRUPT") {
+    std::vector<Event> events = parse_events(page);
+    std::string stored = "[" + events[0].json + "," + events[2].json + "]";
+    CHECK(code_of([&] { fold_stored(reducer, {"", 0, "", false}, stored); }) == ErrorCode::STORE_CORRUPT);
+  }
+  CHECK(snapshot_key("identity", "") == "identity");
+  CHECK(snapshot_key("js:v1", "|up") == "js:v1|up");
+}
