@@ -164,7 +164,8 @@ for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () 
         inPage(c, 'dispatchMany', { store: kind, name, who: 'c', count }),
         inWorker(b, 'dispatchMany', { store: kind, name, who: 'worker', count }),
       ]);
-      while ((acknowledged.get(b)?.length ?? 0) < 30) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Mid-run: the others are under way, and the holder has acknowledged events that must outlive it.
+      while ((acknowledged.get(b)?.length ?? 0) < 30 || (acknowledged.get(holder)?.length ?? 0) < 5) await new Promise((resolve) => setTimeout(resolve, 10));
       await go(holder);
       const [rb, rc, rw] = await others;
       for (const result of [rb, rc, rw]) assert.equal(result.error, undefined, result.error);
