@@ -67,6 +67,10 @@ export interface CoreModule {
   foldEvents(definition: string, start: string, startVersion: number, at: string, snapshots: boolean, eventBytes: number): CoreOutput;
   /** The same for events as the core stored them (a JSON array read back from a store written in JS), not validated again. */
   foldStored(definition: string, start: string, startVersion: number, at: string, snapshots: boolean, eventBytes: number): CoreOutput;
+  /** Throws the core's CONCURRENCY_CONFLICT for events[index] (a store written in JS refusing an append). */
+  throwConflict(index: number, AggregateType: string, AggregateID: string, version: number, actual: number): never;
+  /** Throws the core's DUPLICATE_EVENT_ID for events[index]. */
+  throwDuplicate(index: number, eventId: string): never;
   /** The key a snapshot is stored under: a reducer's key and the upcasters' fingerprint. */
   snapshotKey(reducerKey: string, upcasters: string): string;
   /** How many of the events (JSON in the input buffer) a time cut at `at` keeps. */
@@ -125,6 +129,16 @@ export interface CoreValidating {
 export const readsStreamText = Symbol.for('atomservices.readStreamText');
 export interface StreamTextReader {
   [readsStreamText](AggregateType: string, AggregateID: string, options?: { fromVersion?: number; toVersion?: number; limit?: number }): Promise<string>;
+}
+
+/** The error the core raises for what `raise` asks of it (an error made by the core, not thrown). */
+export function coreError(raise: (module: CoreModule) => never): AtomServicesError {
+  try {
+    callCore(raise);
+  } catch (error) {
+    return error as AtomServicesError;
+  }
+  return new AtomServicesError('INTERNAL', 'the core did not raise the error it was asked for');
 }
 
 /** Runs a core call that answers text in its output buffer, and decodes it (a copy). */

@@ -9,33 +9,36 @@
 namespace atomservices {
 namespace {
 
-std::string aggregate_label(const Event& e) { return e.aggregate_type + " '" + e.aggregate_id + "'"; }
-
 [[noreturn]] void conflict(const Event& e, size_t index, int64_t actual) {
-  std::string details = "{\"index\":" + std::to_string(index) +
-                        ",\"expectedVersion\":" + std::to_string(e.version - 1) +
-                        ",\"actualVersion\":" + std::to_string(actual) + ",\"AggregateType\":";
-  json::append_string(details, e.aggregate_type);
-  details += ",\"AggregateID\":";
-  json::append_string(details, e.aggregate_id);
-  details += "}";
-  throw Error(ErrorCode::CONCURRENCY_CONFLICT,
-              "events[" + std::to_string(index) + "] has _version " + std::to_string(e.version) +
-                  ", but " + aggregate_label(e) + " is at version " + std::to_string(actual) +
-                  ", so its next event must have _version " + std::to_string(actual + 1) +
-                  "; reload the aggregate and dispatch again",
-              details);
+  throw concurrency_conflict(index, e.aggregate_type, e.aggregate_id, e.version, actual);
 }
 
-[[noreturn]] void duplicate(const Event& e, size_t index) {
-  throw Error(ErrorCode::DUPLICATE_EVENT_ID,
-              "events[" + std::to_string(index) + "] has _id " + e.id +
-                  ", which is already stored with different content; give a new fact a new _id "
-                  "(EventBuilder makes one)",
-              "{\"index\":" + std::to_string(index) + ",\"eventId\":\"" + e.id + "\"}");
-}
+[[noreturn]] void duplicate(const Event& e, size_t index) { throw duplicate_event_id(index, e.id); }
 
 }  // namespace
+
+Error concurrency_conflict(size_t index, std::string_view type, std::string_view id, int64_t version, int64_t actual) {
+  std::string details = "{\"index\":" + std::to_string(index) + ",\"expectedVersion\":" + std::to_string(version - 1) +
+                        ",\"actualVersion\":" + std::to_string(actual) + ",\"AggregateType\":";
+  json::append_string(details, type);
+  details += ",\"AggregateID\":";
+  json::append_string(details, id);
+  details += "}";
+  return Error(ErrorCode::CONCURRENCY_CONFLICT,
+               "events[" + std::to_string(index) + "] has _version " + std::to_string(version) + ", but " + std::string(type) + " '" +
+                   std::string(id) + "' is at version " + std::to_string(actual) + ", so its next event must have _version " +
+                   std::to_string(actual + 1) + "; reload the aggregate and dispatch again",
+               details);
+}
+
+Error duplicate_event_id(size_t index, std::string_view id) {
+  std::string details = "{\"index\":" + std::to_string(index) + ",\"eventId\":";
+  json::append_string(details, id);
+  return Error(ErrorCode::DUPLICATE_EVENT_ID,
+               "events[" + std::to_string(index) + "] has _id " + std::string(id) +
+                   ", which is already stored with different content; give a new fact a new _id (EventBuilder makes one)",
+               details + "}");
+}
 
 std::string EventLog::stream_key(std::string_view type, std::string_view id) {
   std::string key;

@@ -12,9 +12,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "atomservices/errors.hpp"
 #include "atomservices/event.hpp"
 
 namespace atomservices {
+
+// The errors of a refused append, the same whichever store refuses it (a store written in
+// JS asks the core for them): events[index] does not continue its aggregate's version, or
+// reuses an _id stored with other content.
+Error concurrency_conflict(size_t index, std::string_view type, std::string_view id, int64_t version, int64_t actual);
+Error duplicate_event_id(size_t index, std::string_view id);
 
 struct AppendResult {
   size_t appended = 0;         // events newly stored (retries of stored events are not counted)

@@ -232,6 +232,13 @@ EMSCRIPTEN_BINDINGS(atomservices) {
            }));
   function("foldEvents", &fold_input<as::fold_events>);
   function("foldStored", &fold_input<as::fold_stored>);
+  // A store written in JS refuses an append with the core's own errors.
+  function("throwConflict", optional_override([](double index, const std::string& type, const std::string& id, double version, double actual) {
+    guard([&]() -> void { throw as::concurrency_conflict(size_t(index), type, id, int64_t(version), int64_t(actual)); });
+  }));
+  function("throwDuplicate", optional_override([](double index, const std::string& id) {
+    guard([&]() -> void { throw as::duplicate_event_id(size_t(index), id); });
+  }));
   function("snapshotKey", optional_override([](const std::string& reducer_key, const std::string& upcasters) {
     return as::snapshot_key(reducer_key, upcasters);
   }));
