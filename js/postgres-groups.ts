@@ -29,6 +29,8 @@ interface Waiting<B extends Batch> {
 export class AppendGroups<B extends Batch> {
   readonly #waiting: Waiting<B>[] = [];
   #inFlight = 0;
+  /** Dispatches in the calls in flight. */
+  #sent = 0;
   #deferred = false;
 
   /**
@@ -70,6 +72,7 @@ export class AppendGroups<B extends Batch> {
     while (this.#inFlight < this.maxInFlight && this.#waiting.length > 0) {
       const group = this.#takeGroup();
       this.#inFlight++;
+      this.#sent += group.length;
       this.send(group.map((w) => w.batch)).then((answer) => {
         const { outcomes } = answer;
         if (outcomes && outcomes.length !== group.length) throw new Error(`the server answered ${outcomes.length} outcomes for ${group.length} dispatches`);
@@ -78,15 +81,24 @@ export class AppendGroups<B extends Batch> {
         for (const w of group) w.reject(error);
       }).finally(() => {
         this.#inFlight--;
+        this.#sent -= group.length;
         this.#next(group.length);
       });
     }
   }
 
+  /**
+   * The dispatches waiting and those in flight are shared evenly between the calls that may
+   * run at once: while the server stores one group, the dispatchers of the other get their
+   * answers and dispatch again. (Taking every waiting dispatch would settle into one large
+   * group and one of a single dispatch, each waiting for the other.)
+   */
   #takeGroup(): Waiting<B>[] {
+    const share = Math.ceil((this.#waiting.length + this.#sent) / this.maxInFlight);
+    const most = Math.min(this.maxGroup, Math.max(1, share));
     let count = 0;
     let bytes = 0;
-    while (count < this.#waiting.length && count < this.maxGroup && (count === 0 || bytes + this.#waiting[count]!.batch.bytes <= this.maxBytes)) {
+    while (count < this.#waiting.length && count < most && (count === 0 || bytes + this.#waiting[count]!.batch.bytes <= this.maxBytes)) {
       bytes += this.#waiting[count]!.batch.bytes;
       count++;
     }

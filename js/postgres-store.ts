@@ -129,14 +129,15 @@ BEGIN
   outcomes := array_to_json(answers);
 END $$;
 -- Many dispatches in one call and one transaction, each all-or-nothing on its own. The whole
--- group goes in one statement, then a check that each event was new and follows its
--- predecessor (outcomes null: every dispatch stored all its events); when one was not, the
--- statement is undone and the group goes dispatch by dispatch.
+-- group goes in one statement, which also checks that each aggregate's events in it are
+-- dense and follow one already stored (or start at version 1). A unique index refuses an
+-- event stored before (a retry) or a version taken. When any check fails, the statement is
+-- undone and the group goes dispatch by dispatch.
 -- One writer at a time takes positions and commits (a lock held to the end of the
 -- transaction): a reader that sees a position never finds a smaller one committed later.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json; total bigint; last bigint; types text[]; aggregates text[]; versions bigint[];
+  outcomes json; total bigint; last bigint; ok boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock(${POSITIONS_LOCK}, hashtext('${s}'));
   BEGIN
@@ -145,15 +146,14 @@ BEGIN
       SELECT split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
         split_part(r, chr(31), 5)
       FROM unnest(string_to_array(joined, chr(30))) AS r
-      ON CONFLICT DO NOTHING
-      RETURNING aggregate_type, aggregate_id, version, position)
-    SELECT count(*), max(position), array_agg(aggregate_type), array_agg(aggregate_id), array_agg(version)
-      INTO total, last, types, aggregates, versions FROM stored;
-    -- Every event stored (none was there already), and each one's predecessor is there.
-    IF total <> (SELECT sum(c) FROM unnest(counts) AS c) OR EXISTS (
-      SELECT 1 FROM unnest(types, aggregates, versions) AS e(t, a, v)
-      WHERE v > 1 AND NOT EXISTS (SELECT 1 FROM ${s}.atomservices_events p WHERE p.aggregate_type = e.t AND p.aggregate_id = e.a AND p.version = e.v - 1))
-    THEN
+      RETURNING aggregate_type, aggregate_id, version, position),
+    streams AS (
+      SELECT aggregate_type AS t, aggregate_id AS a, min(version) AS low, max(version) AS high, count(*) AS n, max(position) AS p
+      FROM stored GROUP BY 1, 2)
+    SELECT sum(n), max(p), bool_and(high - low + 1 = n AND (low = 1 OR EXISTS (
+        SELECT 1 FROM ${s}.atomservices_events e WHERE e.aggregate_type = t AND e.aggregate_id = a AND e.version = low - 1)))
+      INTO total, last, ok FROM streams;
+    IF NOT ok THEN
       RAISE EXCEPTION USING ERRCODE = 'AS000';
     END IF;
   EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
