@@ -11,13 +11,14 @@ export type Outcome = number | [code: string, detail: string] | undefined;
 export interface GroupAnswer {
   /** Null when every dispatch stored all of its events. */
   outcomes: Outcome[] | null;
-  /** The newest position once the group was stored. */
+  /** The position of the group's newest event. */
   last: number;
 }
 
-/** What one dispatch sends; `bytes` bounds a group's size. */
+/** What one dispatch sends; `bytes` bounds a group's size; `streams`: the aggregates it appends to. */
 export interface Batch {
   bytes: number;
+  streams: readonly string[];
 }
 
 interface Waiting<B extends Batch> {
@@ -27,16 +28,18 @@ interface Waiting<B extends Batch> {
 }
 
 export class AppendGroups<B extends Batch> {
-  readonly #waiting: Waiting<B>[] = [];
+  #waiting: Waiting<B>[] = [];
   #inFlight = 0;
   /** Dispatches in the calls in flight. */
   #sent = 0;
+  /** The aggregates of the calls in flight, with how many dispatches of those calls append to each. */
+  readonly #busy = new Map<string, number>();
   #deferred = false;
 
   /**
    * `send` stores a group of dispatches in one call. At most `maxInFlight` calls run at once:
-   * the server stores one group at a time, so a second call only overlaps its round trip with
-   * the other's commit, and the dispatches that wait meanwhile make the next group larger. A
+   * the server stores groups side by side (only taking positions one at a time), and while it
+   * stores one, the dispatchers of the other get their answers and dispatch again. A
    * group holds at most `maxGroup` dispatches (a refused group goes dispatch by dispatch, and
    * PostgreSQL keeps up to 64 subtransactions per transaction cheaply) and about `maxBytes`.
    */
@@ -71,8 +74,10 @@ export class AppendGroups<B extends Batch> {
   #pump(): void {
     while (this.#inFlight < this.maxInFlight && this.#waiting.length > 0) {
       const group = this.#takeGroup();
+      if (group.length === 0) return;  // each waits for a call in flight to its aggregates
       this.#inFlight++;
       this.#sent += group.length;
+      this.#mark(group, 1);
       this.send(group.map((w) => w.batch)).then((answer) => {
         const { outcomes } = answer;
         if (outcomes && outcomes.length !== group.length) throw new Error(`the server answered ${outcomes.length} outcomes for ${group.length} dispatches`);
@@ -82,8 +87,19 @@ export class AppendGroups<B extends Batch> {
       }).finally(() => {
         this.#inFlight--;
         this.#sent -= group.length;
+        this.#mark(group, -1);
         this.#next(group.length);
       });
+    }
+  }
+
+  #mark(group: readonly Waiting<B>[], by: 1 | -1): void {
+    for (const { batch } of group) {
+      for (const stream of batch.streams) {
+        const count = (this.#busy.get(stream) ?? 0) + by;
+        if (count === 0) this.#busy.delete(stream);
+        else this.#busy.set(stream, count);
+      }
     }
   }
 
@@ -92,16 +108,34 @@ export class AppendGroups<B extends Batch> {
    * run at once: while the server stores one group, the dispatchers of the other get their
    * answers and dispatch again. (Taking every waiting dispatch would settle into one large
    * group and one of a single dispatch, each waiting for the other.)
+   *
+   * A dispatch to an aggregate that a call in flight appends to waits for that call (and so
+   * does every later one to its aggregates): calls in flight are stored side by side, so a
+   * dispatch made before the one it follows was acknowledged would not find it stored.
    */
   #takeGroup(): Waiting<B>[] {
     const share = Math.ceil((this.#waiting.length + this.#sent) / this.maxInFlight);
     const most = Math.min(this.maxGroup, Math.max(1, share));
-    let count = 0;
+    const group: Waiting<B>[] = [];
+    const held: Waiting<B>[] = [];
+    let heldStreams: Set<string> | undefined;
     let bytes = 0;
-    while (count < this.#waiting.length && count < most && (count === 0 || bytes + this.#waiting[count]!.batch.bytes <= this.maxBytes)) {
-      bytes += this.#waiting[count]!.batch.bytes;
-      count++;
+    let i = 0;
+    for (; i < this.#waiting.length && group.length < most; i++) {
+      const waiting = this.#waiting[i]!;
+      const { streams } = waiting.batch;
+      if (streams.some((s) => this.#busy.has(s) || heldStreams?.has(s))) {
+        heldStreams ??= new Set();
+        for (const s of streams) heldStreams.add(s);
+        held.push(waiting);
+        continue;
+      }
+      if (group.length > 0 && bytes + waiting.batch.bytes > this.maxBytes) break;
+      bytes += waiting.batch.bytes;
+      group.push(waiting);
     }
-    return this.#waiting.splice(0, count);
+    if (held.length === 0) this.#waiting.splice(0, i);
+    else this.#waiting = [...held, ...this.#waiting.slice(i)];
+    return group;
   }
 }

@@ -78,13 +78,17 @@ DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(json);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text[]);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], text[], bigint[], text);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(uuid[], text[], text[], bigint[], text[]);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_dispatch(uuid[], text[], text[], bigint[], text[], int, int);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_each(int[], text);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_dispatch(uuid[], text[], text[], bigint[], text[], bigint[], int, int);
 -- A group of dispatches travels as one text: its events' rows (_id, AggregateType,
 -- AggregateID, _version, JSON) split by U+001F, the rows split by U+001E, as the core writes
 -- them, with the number of events of each dispatch (a dispatch's events are adjacent).
 -- One dispatch, event by event: an event already stored with the same body is skipped (an
--- idempotent retry); otherwise it must be its aggregate's next version.
+-- idempotent retry); otherwise it must be its aggregate's next version. The events it stores
+-- take the positions from \`positions[next_p]\` on, one after the other.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_dispatch(ids uuid[], types text[], aggregates text[], versions bigint[], bodies text[],
-  from_i int, to_i int) RETURNS bigint LANGUAGE plpgsql AS $$
+  positions bigint[], next_p int, from_i int, to_i int) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   stored text; current bigint; appended bigint := 0;
 BEGIN
@@ -98,16 +102,18 @@ BEGIN
       IF versions[i] <> current + 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'AS002', MESSAGE = (i - from_i)::text || ':' || current::text;
       END IF;
-      INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
-        VALUES (ids[i], types[i], aggregates[i], versions[i], bodies[i]);
+      INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
+        VALUES (positions[next_p + appended], ids[i], types[i], aggregates[i], versions[i], bodies[i]);
       appended := appended + 1;
     END IF;
   END LOOP;
   RETURN appended;
 END $$;
 -- Dispatch by dispatch, each in a subtransaction of its own: a refused one answers its
--- error and leaves the others stored.
-CREATE OR REPLACE FUNCTION ${s}.atomservices_append_each(counts int[], joined text, OUT outcomes json, OUT total bigint) LANGUAGE plpgsql AS $$
+-- error and leaves the others stored. The events stored take the group's positions in
+-- order, so each dispatch's new events have adjacent positions.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_each(counts int[], joined text, positions bigint[], OUT outcomes json, OUT total bigint)
+  LANGUAGE plpgsql AS $$
 DECLARE
   ids uuid[]; types text[]; aggregates text[]; versions bigint[]; bodies text[]; answers json[] := '{}'; appended bigint; from_i int := 1;
 BEGIN
@@ -118,7 +124,7 @@ BEGIN
   total := 0;
   FOR d IN 1..cardinality(counts) LOOP
     BEGIN
-      appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, from_i, from_i + counts[d] - 1);
+      appended := ${s}.atomservices_append_dispatch(ids, types, aggregates, versions, bodies, positions, total::int + 1, from_i, from_i + counts[d] - 1);
       answers := answers || to_json(appended);
       total := total + appended;
     EXCEPTION WHEN SQLSTATE 'AS001' OR SQLSTATE 'AS002' OR unique_violation THEN
@@ -128,24 +134,43 @@ BEGIN
   END LOOP;
   outcomes := array_to_json(answers);
 END $$;
--- Many dispatches in one call and one transaction, each all-or-nothing on its own. The whole
--- group goes in one statement, which also checks that each aggregate's events in it are
--- dense and follow one already stored (or start at version 1). A unique index refuses an
--- event stored before (a retry) or a version taken. When any check fails, the statement is
--- undone and the group goes dispatch by dispatch.
--- One writer at a time takes positions and commits (a lock held to the end of the
--- transaction): a reader that sees a position never finds a smaller one committed later.
+-- Many dispatches in one call and one transaction, each all-or-nothing on its own.
+-- First, a lock on each aggregate the group appends to, held to the commit and taken in
+-- one order by every writer (so no two wait for each other): a writer that appends to an
+-- aggregate finds the events of the one before it committed. Then positions for the group's events, in the order in which writers take them: under
+-- a lock held only for that (not to the commit, so that writers insert and commit side by
+-- side), the transaction gets its id and takes its positions. So of two writers, the one
+-- with the older transaction id has the smaller positions, and a reader that shows only
+-- events of transactions older than every writer still running (horizonSql) never finds a
+-- smaller position committed later. The transaction holds its lock on the events table from
+-- before it has an id, so a reader counts it as a writer from the moment it has one. (A
+-- lock held by the session: should anything fail in between, the error reaches the client,
+-- and pg's pool closes a connection whose statement failed, which releases it.)
+-- Then the whole group goes in one statement, which also checks that each aggregate's
+-- events in it are dense and follow one already stored (or start at version 1). A unique
+-- index refuses an event stored before (a retry) or a version taken. When any check fails,
+-- the statement is undone and the group goes dispatch by dispatch, with the same positions.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json; total bigint; last bigint; ok boolean;
+  outcomes json; total bigint; last bigint; ok boolean; positions bigint[];
 BEGIN
-  PERFORM pg_advisory_xact_lock(${POSITIONS_LOCK}, hashtext('${s}'));
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION 'atomservices_append_group must run in a transaction of its own';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtext('${s}'), k) FROM (
+    SELECT DISTINCT hashtext(split_part(r, chr(31), 2) || chr(31) || split_part(r, chr(31), 3)) AS k
+    FROM unnest(string_to_array(joined, chr(30))) AS r ORDER BY k) AS streams;
+  LOCK TABLE ${s}.atomservices_events IN ROW EXCLUSIVE MODE;
+  PERFORM pg_advisory_lock(${POSITIONS_LOCK}, hashtext('${s}'));
+  PERFORM pg_current_xact_id();
+  positions := ARRAY(SELECT nextval('${s}.atomservices_events_position_seq') FROM generate_series(1, (SELECT sum(c) FROM unnest(counts) AS c)));
+  PERFORM pg_advisory_unlock(${POSITIONS_LOCK}, hashtext('${s}'));
   BEGIN
     WITH stored AS (
-      INSERT INTO ${s}.atomservices_events (event_id, aggregate_type, aggregate_id, version, body)
-      SELECT split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
+      INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
+      SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
         split_part(r, chr(31), 5)
-      FROM unnest(string_to_array(joined, chr(30))) AS r
+      FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p)
       RETURNING aggregate_type, aggregate_id, version, position),
     streams AS (
       SELECT aggregate_type AS t, aggregate_id AS a, min(version) AS low, max(version) AS high, count(*) AS n, max(position) AS p
@@ -157,8 +182,9 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'AS000';
     END IF;
   EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
-    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined);
-    last := (SELECT max(position) FROM ${s}.atomservices_events);
+    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
+    last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
+      (SELECT max(position) FROM ${s}.atomservices_events));
   END;
   IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
   RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
@@ -168,12 +194,13 @@ END $$;`;
 /**
  * The oldest transaction that may still add events, as a scalar subquery evaluated once per
  * read: readers see only events of older transactions, so an event that commits after a
- * later-numbered one is never skipped. Writers take positions and commit one at a time
- * (atomservices_append_group), so positions follow transaction ids. A running
- * transaction is left out when it holds no lock on the events table in this database: it
- * has no events in the table, and any it adds later come after every position a reader can
- * see now. So transactions in other databases, or ones here that never touch the events,
- * hold no reader back. One that ended meanwhile is kept: that is only conservative.
+ * later-numbered one is never skipped. Writers get their transaction ids and take their
+ * positions one at a time (atomservices_append_group), so positions follow transaction ids,
+ * while they insert and commit side by side. A running transaction is left out when it
+ * holds no lock on the events table in this database: a writer takes that lock before it
+ * has an id, so it is no writer. So transactions in other databases, or ones here that
+ * never touch the events, hold no reader back. One that ended meanwhile is kept: that is
+ * only conservative.
  */
 function horizonSql(events: string): string {
   return `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
@@ -207,6 +234,14 @@ interface EventRows {
   rows: string;
   count: number;
   bytes: number;
+  /** The aggregates it appends to. */
+  streams: string[];
+}
+
+/** The aggregates events append to, each once. */
+function streamsOf(events: readonly IEvent[]): string[] {
+  if (events.length === 1) return [`${events[0]!.AggregateType}\x1f${events[0]!.AggregateID}`];
+  return [...new Set(events.map((e) => `${e.AggregateType}\x1f${e.AggregateID}`))];
 }
 
 /** An event's columns: _id, AggregateType, AggregateID, _version. */
@@ -301,7 +336,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     const rows = callCoreText((core) => core.eventRows(writeInput(core, json)));
     await this.#open();
     if (events.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
-    const batch: EventRows = { rows, count: events.length, bytes: rows.length };
+    const batch: EventRows = { rows, count: events.length, bytes: rows.length, streams: streamsOf(events) };
     for (let attempt = 0; ; attempt++) {
       const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
       if (outcome === undefined) return { appended: batch.count, lastPosition: last };
@@ -325,21 +360,36 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   }
 
   /** The position of the newest of these events. */
+  /**
+   * The position of the newest of these events, once readers see it: the caller reads the
+   * new events back by position, and groups commit side by side, so one that took earlier
+   * positions may still be committing.
+   */
   async #newestOf(events: readonly IEvent[]): Promise<number> {
     const [row] = await this.#query(`SELECT max(position) AS position FROM ${this.#events} WHERE event_id = ANY($1::uuid[])`,
       [events.map((event) => event._id)]);
-    return Number(row!.position);
+    const position = Number(row!.position);
+    while (await this.getLastPosition() < position) await new Promise((resolve) => setTimeout(resolve, 2));
+    return position;
   }
 
   /** Sends a group of dispatches in one call of the server function (a prepared statement). */
   async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
     if (this.#closed) throw storeClosed('event store');
-    const { rows } = await this.#pool.query({
-      name: `atomservices_append_group_${this.schema}`,
-      text: `SELECT ${this.schema}.atomservices_append_group($1, $2) AS answer`,
-      values: [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e')],
-    });
-    return rows[0]!.answer as GroupAnswer;
+    try {
+      const { rows } = await this.#pool.query({
+        name: `atomservices_append_group_${this.schema}`,
+        text: `SELECT ${this.schema}.atomservices_append_group($1, $2) AS answer`,
+        values: [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e')],
+      });
+      return rows[0]!.answer as GroupAnswer;
+    } catch (error) {
+      // Groups commit side by side: while this one was open, readers held back the events
+      // of groups that committed after it took its positions, and heard of them then. This one
+      // stored nothing, so it announces nothing; listeners are woken to read those events now.
+      this.#pool.query(`SELECT pg_notify('atomservices_${this.schema}', '')`).catch(() => {});
+      throw error;
+    }
   }
 
   #duplicate([id]: ReturnType<typeof columns>, index: number): AtomServicesError {

@@ -6,7 +6,9 @@ import { atomservices, concurrent, emmett, handWritten } from './stores.mjs';
 const [kind, url, name, writers, each] = process.argv.slice(2);
 const open = { atomservices: () => atomservices(url, name), emmett: () => emmett(url), 'hand-written pg': () => handWritten(url, name) };
 const store = await open[kind]();
-await concurrent(store, 2, 2);  // warm: connections open, statements prepared
+// Warm, like the one-process cases (which run after the stores did other work): connections
+// open, statements prepared, the code compiled.
+await concurrent(store, Number(writers), Number(each));
 console.log('ready');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
