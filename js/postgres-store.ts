@@ -80,6 +80,7 @@ DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], uuid[], text[], te
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_all(uuid[], text[], text[], bigint[], text[]);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_dispatch(uuid[], text[], text[], bigint[], text[], int, int);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_each(int[], text);
+DROP FUNCTION IF EXISTS ${s}.atomservices_append_group(int[], text);
 DROP FUNCTION IF EXISTS ${s}.atomservices_append_dispatch(uuid[], text[], text[], bigint[], text[], bigint[], int, int);
 -- A group of dispatches travels as one text: its events' rows (_id, AggregateType,
 -- AggregateID, _version, JSON) split by U+001F, the rows split by U+001E, as the core writes
@@ -146,11 +147,13 @@ END $$;
 -- before it has an id, so a reader counts it as a writer from the moment it has one. (A
 -- lock held by the session: should anything fail in between, the error reaches the client,
 -- and pg's pool closes a connection whose statement failed, which releases it.)
--- Then the whole group goes in one statement, which also checks that each aggregate's
--- events in it are dense and follow one already stored (or start at version 1). A unique
--- index refuses an event stored before (a retry) or a version taken. When any check fails,
--- the statement is undone and the group goes dispatch by dispatch, with the same positions.
-CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text) RETURNS json LANGUAGE plpgsql AS $$
+-- Then the whole group goes in one statement. Careful (when the client saw a unique index
+-- refuse the group): in a subtransaction, which also checks that each aggregate's events in
+-- it are dense and follow one already stored (or start at version 1), while a unique index
+-- refuses an event stored before (a retry) or a version taken; when any check fails, the
+-- statement is undone. A group with a refused dispatch goes dispatch by dispatch, with the
+-- same positions.
+CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text, careful boolean) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
   outcomes json; total bigint; last bigint; ok boolean; positions bigint[];
 BEGIN
@@ -165,27 +168,53 @@ BEGIN
   PERFORM pg_current_xact_id();
   positions := ARRAY(SELECT nextval('${s}.atomservices_events_position_seq') FROM generate_series(1, (SELECT sum(c) FROM unnest(counts) AS c)));
   PERFORM pg_advisory_unlock(${POSITIONS_LOCK}, hashtext('${s}'));
-  BEGIN
-    WITH stored AS (
+  IF careful THEN
+    BEGIN
+      WITH stored AS (
+        INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
+        SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
+          split_part(r, chr(31), 5)
+        FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p)
+        RETURNING aggregate_type, aggregate_id, version, position),
+      streams AS (
+        SELECT aggregate_type AS t, aggregate_id AS a, min(version) AS low, max(version) AS high, count(*) AS n, max(position) AS p
+        FROM stored GROUP BY 1, 2)
+      SELECT sum(n), max(p), bool_and(high - low + 1 = n AND (low = 1 OR EXISTS (
+          SELECT 1 FROM ${s}.atomservices_events e WHERE e.aggregate_type = t AND e.aggregate_id = a AND e.version = low - 1)))
+        INTO total, last, ok FROM streams;
+      IF NOT ok THEN
+        RAISE EXCEPTION USING ERRCODE = 'AS000';
+      END IF;
+    EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
+      SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
+      last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
+        (SELECT max(position) FROM ${s}.atomservices_events));
+    END;
+  ELSE
+    -- The aggregates are locked, so what they hold is committed: their versions are checked
+    -- first, and a group that passes goes in without a subtransaction. An event stored
+    -- before (a retry) fails the statement on its unique index, and the client sends the
+    -- group again, careful.
+    IF EXISTS (
+      SELECT 1 FROM (
+        SELECT split_part(r, chr(31), 2) AS t, split_part(r, chr(31), 3) AS a, min(split_part(r, chr(31), 4)::bigint) AS low,
+          max(split_part(r, chr(31), 4)::bigint) AS high, count(*) AS n
+        FROM unnest(string_to_array(joined, chr(30))) AS r GROUP BY 1, 2) AS streams
+      WHERE high - low + 1 <> n OR low - 1 <> (SELECT COALESCE(max(version), 0) FROM ${s}.atomservices_events e
+        WHERE e.aggregate_type = t AND e.aggregate_id = a))
+    THEN
+      SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
+      last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
+        (SELECT max(position) FROM ${s}.atomservices_events));
+    ELSE
       INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
       SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
         split_part(r, chr(31), 5)
-      FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p)
-      RETURNING aggregate_type, aggregate_id, version, position),
-    streams AS (
-      SELECT aggregate_type AS t, aggregate_id AS a, min(version) AS low, max(version) AS high, count(*) AS n, max(position) AS p
-      FROM stored GROUP BY 1, 2)
-    SELECT sum(n), max(p), bool_and(high - low + 1 = n AND (low = 1 OR EXISTS (
-        SELECT 1 FROM ${s}.atomservices_events e WHERE e.aggregate_type = t AND e.aggregate_id = a AND e.version = low - 1)))
-      INTO total, last, ok FROM streams;
-    IF NOT ok THEN
-      RAISE EXCEPTION USING ERRCODE = 'AS000';
+      FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p);
+      total := cardinality(positions);
+      last := positions[total];
     END IF;
-  EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
-    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
-    last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
-      (SELECT max(position) FROM ${s}.atomservices_events));
-  END;
+  END IF;
   IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
   RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
 END $$;`;
@@ -376,13 +405,22 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   /** Sends a group of dispatches in one call of the server function (a prepared statement). */
   async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
     if (this.#closed) throw storeClosed('event store');
+    const values = [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e'), false];
+    const call = async () => (await this.#pool.query({
+      name: `atomservices_append_group_${this.schema}`,
+      text: `SELECT ${this.schema}.atomservices_append_group($1, $2, $3) AS answer`,
+      values,
+    })).rows[0]!.answer as GroupAnswer;
     try {
-      const { rows } = await this.#pool.query({
-        name: `atomservices_append_group_${this.schema}`,
-        text: `SELECT ${this.schema}.atomservices_append_group($1, $2) AS answer`,
-        values: [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e')],
-      });
-      return rows[0]!.answer as GroupAnswer;
+      try {
+        return await call();
+      } catch (error) {
+        // A unique index refused the group (an event stored before, most likely a retry):
+        // once more, careful, so that each dispatch gets its own answer.
+        if ((error as { code?: unknown } | null)?.code !== '23505') throw error;
+        values[2] = true;
+        return await call();
+      }
     } catch (error) {
       // Groups commit side by side: while this one was open, readers held back the events
       // of groups that committed after it took its positions, and heard of them then. This one
