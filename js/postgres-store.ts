@@ -136,26 +136,25 @@ BEGIN
   outcomes := array_to_json(answers);
 END $$;
 -- Many dispatches in one call and one transaction, each all-or-nothing on its own.
--- First, a lock on each aggregate the group appends to, held to the commit and taken in
--- one order by every writer (so no two wait for each other): a writer that appends to an
--- aggregate finds the events of the one before it committed. Then positions for the group's events, in the order in which writers take them: under
--- a lock held only for that (not to the commit, so that writers insert and commit side by
+-- First, a lock on each aggregate the group appends to, held to the commit and taken in one
+-- order by every writer (so no two wait for each other): what a locked aggregate holds is
+-- committed, and its versions can be checked before inserting.
+-- Then positions for the group's events, in the order in which writers take them: under a
+-- lock held only for that (not to the commit, so that writers insert and commit side by
 -- side), the transaction gets its id and takes its positions. So of two writers, the one
 -- with the older transaction id has the smaller positions, and a reader that shows only
 -- events of transactions older than every writer still running (horizonSql) never finds a
 -- smaller position committed later. The transaction holds its lock on the events table from
--- before it has an id, so a reader counts it as a writer from the moment it has one. (A
--- lock held by the session: should anything fail in between, the error reaches the client,
--- and pg's pool closes a connection whose statement failed, which releases it.)
--- Then the whole group goes in one statement. Careful (when the client saw a unique index
--- refuse the group): in a subtransaction, which also checks that each aggregate's events in
--- it are dense and follow one already stored (or start at version 1), while a unique index
--- refuses an event stored before (a retry) or a version taken; when any check fails, the
--- statement is undone. A group with a refused dispatch goes dispatch by dispatch, with the
--- same positions.
+-- before it has an id, so a reader counts it as a writer from the moment it has one. (A lock
+-- held by the session: should anything fail in between, the error reaches the client, and
+-- pg's pool closes a connection whose statement failed, which releases it.)
+-- Then, when every aggregate's events in the group are dense and follow the version it
+-- holds, the group goes in one INSERT, without a subtransaction. Otherwise, or when the
+-- client sends the group again careful (a unique index refused it: an event stored before,
+-- a retry most likely), it goes dispatch by dispatch, with the same positions.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text, careful boolean) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json; total bigint; last bigint; ok boolean; positions bigint[];
+  outcomes json; total bigint; last bigint; positions bigint[];
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
     RAISE EXCEPTION 'atomservices_append_group must run in a transaction of its own';
@@ -168,52 +167,24 @@ BEGIN
   PERFORM pg_current_xact_id();
   positions := ARRAY(SELECT nextval('${s}.atomservices_events_position_seq') FROM generate_series(1, (SELECT sum(c) FROM unnest(counts) AS c)));
   PERFORM pg_advisory_unlock(${POSITIONS_LOCK}, hashtext('${s}'));
-  IF careful THEN
-    BEGIN
-      WITH stored AS (
-        INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
-        SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
-          split_part(r, chr(31), 5)
-        FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p)
-        RETURNING aggregate_type, aggregate_id, version, position),
-      streams AS (
-        SELECT aggregate_type AS t, aggregate_id AS a, min(version) AS low, max(version) AS high, count(*) AS n, max(position) AS p
-        FROM stored GROUP BY 1, 2)
-      SELECT sum(n), max(p), bool_and(high - low + 1 = n AND (low = 1 OR EXISTS (
-          SELECT 1 FROM ${s}.atomservices_events e WHERE e.aggregate_type = t AND e.aggregate_id = a AND e.version = low - 1)))
-        INTO total, last, ok FROM streams;
-      IF NOT ok THEN
-        RAISE EXCEPTION USING ERRCODE = 'AS000';
-      END IF;
-    EXCEPTION WHEN SQLSTATE 'AS000' OR unique_violation THEN
-      SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
-      last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
-        (SELECT max(position) FROM ${s}.atomservices_events));
-    END;
+  IF careful OR EXISTS (
+    SELECT 1 FROM (
+      SELECT split_part(r, chr(31), 2) AS t, split_part(r, chr(31), 3) AS a, min(split_part(r, chr(31), 4)::bigint) AS low,
+        max(split_part(r, chr(31), 4)::bigint) AS high, count(*) AS n
+      FROM unnest(string_to_array(joined, chr(30))) AS r GROUP BY 1, 2) AS streams
+    WHERE high - low + 1 <> n OR low - 1 <> (SELECT COALESCE(max(version), 0) FROM ${s}.atomservices_events e
+      WHERE e.aggregate_type = t AND e.aggregate_id = a))
+  THEN
+    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
+    last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
+      (SELECT max(position) FROM ${s}.atomservices_events));
   ELSE
-    -- The aggregates are locked, so what they hold is committed: their versions are checked
-    -- first, and a group that passes goes in without a subtransaction. An event stored
-    -- before (a retry) fails the statement on its unique index, and the client sends the
-    -- group again, careful.
-    IF EXISTS (
-      SELECT 1 FROM (
-        SELECT split_part(r, chr(31), 2) AS t, split_part(r, chr(31), 3) AS a, min(split_part(r, chr(31), 4)::bigint) AS low,
-          max(split_part(r, chr(31), 4)::bigint) AS high, count(*) AS n
-        FROM unnest(string_to_array(joined, chr(30))) AS r GROUP BY 1, 2) AS streams
-      WHERE high - low + 1 <> n OR low - 1 <> (SELECT COALESCE(max(version), 0) FROM ${s}.atomservices_events e
-        WHERE e.aggregate_type = t AND e.aggregate_id = a))
-    THEN
-      SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
-      last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
-        (SELECT max(position) FROM ${s}.atomservices_events));
-    ELSE
-      INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
-      SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
-        split_part(r, chr(31), 5)
-      FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p);
-      total := cardinality(positions);
-      last := positions[total];
-    END IF;
+    INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
+    SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
+      split_part(r, chr(31), 5)
+    FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p);
+    total := cardinality(positions);
+    last := positions[total];
   END IF;
   IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
   RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
@@ -232,13 +203,17 @@ END $$;`;
  * only conservative.
  */
 function horizonSql(events: string): string {
-  return `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+  // pg_locks read once (MATERIALIZED): read twice, a writer could show its transaction's lock
+  // in one read and, having committed in between, no lock on the table in the other, and be
+  // left out although the statement's snapshot does not show its events.
+  return `(WITH l AS MATERIALIZED (SELECT locktype, transactionid, virtualtransaction, granted, database, relation FROM pg_locks)
+    SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
     FROM pg_snapshot_xip(pg_current_snapshot()) AS x
     WHERE NOT EXISTS (
-      SELECT 1 FROM pg_locks t
+      SELECT 1 FROM l t
       WHERE t.locktype = 'transactionid' AND t.transactionid = x::xid AND t.granted
         AND NOT EXISTS (
-          SELECT 1 FROM pg_locks r
+          SELECT 1 FROM l r
           WHERE r.virtualtransaction = t.virtualtransaction AND r.locktype = 'relation'
             AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND r.relation = '${events}'::regclass)))`;
