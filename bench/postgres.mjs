@@ -3,6 +3,7 @@
 // throughput with 1 dispatcher, 50 in one process and 4 processes × 50; latency of one
 // dispatcher; rehydration of a 10k-event aggregate. Every dispatch is a committed transaction.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
@@ -15,6 +16,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WRITERS = 50;
 const EACH = Number(process.env.BENCH_EACH ?? 40);
 const PROCESSES = 4;
+const cores = (await import('node:os')).cpus().length;
 const SEQUENTIAL = 300;
 const REHYDRATE = 10_000;
 const REPEAT = 5;
@@ -28,6 +30,13 @@ const kinds = {
 const stores = {};
 for (const [kind, open] of Object.entries(kinds)) stores[kind] = await open();
 
+/** CPU time of the whole machine so far, in clock ticks: [busy, all]. */
+function machineTicks() {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const all = ticks.reduce((a, b) => a + b, 0);
+  return [all - ticks[3] - ticks[4], all];
+}
+
 /** Runs `writers` dispatchers in each of `PROCESSES` processes, started together; returns the events stored. */
 async function processes(kind, name) {
   const children = Array.from({ length: PROCESSES }, () => spawn(process.execPath,
@@ -35,11 +44,15 @@ async function processes(kind, name) {
   const lines = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
   await Promise.all(lines.map((l) => l.next()));  // every child ready
   const started = performance.now();
+  const ticks = machineTicks();
   for (const child of children) child.stdin.write('go\n');
   const reports = await Promise.all(lines.map(async (l) => JSON.parse((await l.next()).value)));
   const ms = performance.now() - started;
+  const [busy, all] = machineTicks().map((t, i) => t - ticks[i]);
   for (const child of children) child.stdin.end();
-  return { events: reports.reduce((n, r) => n + r.events, 0), ms };
+  const events = reports.reduce((n, r) => n + r.events, 0);
+  // How much of the machine was busy (every process on it), and the writers' own CPU per event.
+  return { events, ms, busyShare: busy / all, clientMicrosPerEvent: reports.reduce((n, r) => n + r.cpuMicros, 0) / events };
 }
 
 // The aggregate each store rehydrates, written before timing.
@@ -50,15 +63,22 @@ for (const [kind, store] of Object.entries(stores)) {
 }
 
 const counts = {};
+const oneProcessCpu = {};
 const cases = {};
 const processTimes = {};
+const processCpu = {};
 for (const [kind, store] of Object.entries(stores)) {
   cases[`${kind}: 1 dispatcher`] = async () => {
     const dispatch = store.dispatcher(randomUUID());
     for (let i = 0; i < SEQUENTIAL; i++) await dispatch();
     counts[`${kind}: 1 dispatcher`] = SEQUENTIAL;
   };
-  cases[`${kind}: 50 dispatchers`] = async () => { counts[`${kind}: 50 dispatchers`] = await concurrent(store, WRITERS, EACH); };
+  cases[`${kind}: 50 dispatchers`] = async () => {
+    const cpu = process.cpuUsage();
+    counts[`${kind}: 50 dispatchers`] = await concurrent(store, WRITERS, EACH);
+    const { user, system } = process.cpuUsage(cpu);
+    (oneProcessCpu[kind] ??= []).push((user + system) / (WRITERS * EACH));
+  };
   // Each rehydration case folds the aggregate REPEAT times: one fold is too short to time alone here.
   const rehydration = (name, fold) => {
     cases[`${kind}: ${name}`] = async () => {
@@ -79,8 +99,9 @@ const eventsPerSecond = Object.fromEntries(Object.keys(ms).map((name) => [name, 
 // Processes start slowly, so that case is timed from "go" to the last report, outside interleaved().
 for (let round = 0; round < ROUNDS; round++) {
   for (const kind of Object.keys(stores)) {
-    const { events, ms: took } = await processes(kind, kind === 'atomservices' ? `${tag}_a` : `${tag}_h`);
+    const { events, ms: took, busyShare, clientMicrosPerEvent } = await processes(kind, kind === 'atomservices' ? `${tag}_a` : `${tag}_h`);
     (processTimes[kind] ??= []).push(events / took * 1000);
+    (processCpu[kind] ??= []).push({ busyShare, clientMicrosPerEvent });
   }
 }
 for (const [kind, rates] of Object.entries(processTimes)) eventsPerSecond[`${kind}: 4 processes × 50 dispatchers`] = median(rates);
@@ -109,6 +130,12 @@ await pool.query(`DROP SCHEMA IF EXISTS ${tag}_a CASCADE`);
 await pool.end();
 
 const rate = (name) => eventsPerSecond[name];
+const cpuOf = (kind) => ({
+  busyShare: median(processCpu[kind].map((c) => c.busyShare)),
+  clientMicrosPerEvent: median(processCpu[kind].map((c) => c.clientMicrosPerEvent)),
+  oneProcessMicrosPerEvent: median(oneProcessCpu[kind]),
+});
+const cpu = Object.fromEntries(Object.keys(stores).map((kind) => [kind, cpuOf(kind)]));
 const targets = [
   { name: '50 dispatchers vs hand-written pg', measured: rate('atomservices: 50 dispatchers') / rate('hand-written pg: 50 dispatchers'), wanted: 5 },
   { name: '50 dispatchers vs Emmett', measured: rate('atomservices: 50 dispatchers') / rate('emmett: 50 dispatchers'), wanted: 3 },
@@ -134,7 +161,13 @@ ${Object.entries(latency).map(([kind, { p50, p99 }]) => `| ${kind} | ${p50.toFix
 
 | target | measured | wanted |
 | --- | ---: | ---: |
-${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)}× | ≥ ${t.wanted.toFixed(2)}× |`).join('\n')}`;
+${targets.map((t) => `| ${t.name} | ${t.measured.toFixed(2)}× | ≥ ${t.wanted.toFixed(2)}× |`).join('\n')}
+
+What limits 4 processes × 50 on this machine: its ${cores} cores run the ${PROCESSES} writing processes and the
+server together, and were ${(cpu.atomservices.busyShare * 100).toFixed(0)}% busy during that case (every process on the machine, so
+also whatever else ran then). Each atomservices process spent ${cpu.atomservices.clientMicrosPerEvent.toFixed(0)} µs of CPU per event
+(${cpu.atomservices.oneProcessMicrosPerEvent.toFixed(0)} µs in the one-process case): more processes add CPU demand on
+the same two cores, not capacity.`;
 console.log(markdown);
 writeSection('postgres', markdown);
-saveResults('postgres', { eventsPerSecond, latency, targets });
+saveResults('postgres', { eventsPerSecond, latency, targets, cpu });

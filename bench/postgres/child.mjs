@@ -13,8 +13,10 @@ console.log('ready');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (line !== 'go') continue;
+  const cpu = process.cpuUsage();
   const events = await concurrent(store, Number(writers), Number(each));
-  console.log(JSON.stringify({ events }));
+  const { user, system } = process.cpuUsage(cpu);
+  console.log(JSON.stringify({ events, cpuMicros: user + system }));
   break;
 }
 lines.close();
