@@ -6,7 +6,7 @@
 // and a read returns only events whose transaction is older than every transaction still
 // able to add events (horizonSql), so an event that commits after a later-numbered one is
 // never skipped by a subscription.
-import { callCore, callCoreText, checkName, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
+import { callCore, callCoreText, checkName, coreError, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
 import { encode, encodeEvents, encodeRequest } from './encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
 import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
@@ -405,16 +405,13 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     }
   }
 
+  // The core's own errors, as every other store refuses with them.
   #duplicate([id]: ReturnType<typeof columns>, index: number): AtomServicesError {
-    return new AtomServicesError('DUPLICATE_EVENT_ID',
-      `events[${index}] has _id ${id}, which is already stored with different content; give a new fact a new _id (EventBuilder makes one)`,
-      { index, eventId: id });
+    return coreError((core) => core.throwDuplicate(index, id));
   }
 
   #conflict([, AggregateType, AggregateID, version]: ReturnType<typeof columns>, index: number, actual: number): AtomServicesError {
-    return new AtomServicesError('CONCURRENCY_CONFLICT',
-      `events[${index}] has _version ${version}, but ${AggregateType} '${AggregateID}' is at version ${actual}, so its next event must have _version ${actual + 1}; reload the aggregate and dispatch again`,
-      { index, expectedVersion: version - 1, actualVersion: actual, AggregateType, AggregateID });
+    return coreError((core) => core.throwConflict(index, AggregateType, AggregateID, version, actual));
   }
 
   async readStream(AggregateType: string, AggregateID: string, options: ReadStreamOptions = {}): Promise<IEvent[]> {
