@@ -1,4 +1,4 @@
-// Generates js/generated/error-codes.ts from the one list in include/atomservices/error_codes.def.
+// Generates js/core/generated/error-codes.ts from the one list in include/atomservices/error_codes.def.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ if (process.argv[2] === '--readme') {
   writeFileSync(path, readmeWithTable(readFileSync(path, 'utf8')));
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const lines = readErrorCodes().map(({ code, description }) => `  ${code}: ${JSON.stringify(description)},`);
-  const out = join(root, 'js/generated/error-codes.ts');
+  const out = join(root, 'js/core/generated/error-codes.ts');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `// Generated from include/atomservices/error_codes.def by scripts/gen-errors.mjs.\n` +
     `/** Every error code atomservices uses, with what it means and what to do. */\n` +

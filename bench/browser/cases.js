@@ -1,7 +1,7 @@
 // Page side of bench/browser.mjs: each export runs one case in this page and returns its
 // figures; the Node driver interleaves them and takes medians.
 import { createService, EventBuilder, IndexedDBEventStore, NativeReducer, OPFSEventStore } from 'atomservices';
-import { callCore } from '/dist/esm/core.js'; // the same module instance the package uses: only to read the WASM memory size
+import { callCore } from '/dist/esm/core/core.js'; // the same module instance the package uses: only to read the WASM memory size
 import Dexie from 'dexie';
 
 const build = EventBuilder({ EventName: 'Deposited', AggregateType: 'Account' });

@@ -67,7 +67,7 @@ val output(std::string text) {
   return val(emscripten::typed_memory_view(buffer.size(), reinterpret_cast<const unsigned char*>(buffer.data())));
 }
 
-// Makes bytes durable through functions the JS layer supplies (see js/file-store.ts).
+// Makes bytes durable through functions the JS layer supplies (see js/stores/file-store.ts).
 class JsSyncer : public as::Syncer {
  public:
   explicit JsSyncer(val target) : target_(std::move(target)) {}

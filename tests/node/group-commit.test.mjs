@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
-const { GroupCommit } = createRequire(import.meta.url)('../../dist/cjs/group-commit.js');
+const { GroupCommit } = createRequire(import.meta.url)('../../dist/cjs/stores/group-commit.js');
 
 /** A flush function whose flushes the test completes by hand. */
 function manualFlushes() {

@@ -1,4 +1,4 @@
-// The OPFS store's file system (js/opfs-files.ts) on handles that behave like OPFS's
+// The OPFS store's file system (js/web/opfs-files.ts) on handles that behave like OPFS's
 // synchronous access handles, backed by a real directory: the same core, the same engine.
 // The browser tests run it on real OPFS; these reach the crash cases a browser test cannot.
 import { it, beforeEach, afterEach } from 'node:test';
@@ -7,8 +7,8 @@ import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdtempSync, openSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SlotPool, slotFileSystem } from '../../dist/esm/opfs-files.js';
-import { openFile } from '../../dist/esm/core-fs.js';
+import { SlotPool, slotFileSystem } from '../../dist/esm/web/opfs-files.js';
+import { openFile } from '../../dist/esm/core/core-fs.js';
 
 const require = createRequire(import.meta.url);
 

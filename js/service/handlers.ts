@@ -1,7 +1,7 @@
 import { eventFilter } from './event-filter.js';
-import { checkName } from './core.js';
-import { AtomServicesError, invalidArgument, type HandlerFailure } from './errors.js';
-import type { IEvent, IEventHandler } from './types.js';
+import { checkName } from '../core/core.js';
+import { AtomServicesError, invalidArgument, type HandlerFailure } from '../core/errors.js';
+import type { IEvent, IEventHandler } from '../types.js';
 
 /** Refuses anything that is not a usable handler, naming what is wrong. */
 export function checkHandler(handler: unknown, where: string): asserts handler is IEventHandler {

@@ -2,7 +2,7 @@
 // BroadcastChannel: followers send calls to the leader (the holder of the store's Web Lock),
 // the leader answers them and tells everyone about new events. Many calls or answers made in
 // one turn travel as one message.
-import { AtomServicesError, asStoreError, type ErrorCode } from './errors.js';
+import { AtomServicesError, asStoreError, type ErrorCode } from '../core/errors.js';
 
 /** A store call forwarded by a follower; `id` is unique per follower. */
 export interface TabCall {

@@ -4,7 +4,7 @@
 // new, replaced, or closed in many small chunks (which are then folded into one).
 // A flush is one transaction, so it lands whole or not at all; an append thus costs one
 // transaction shared by everyone waiting, and each byte is written about once (plus merges).
-import type { CoreDirectory } from './core-fs.js';
+import type { CoreDirectory } from '../core/core-fs.js';
 
 const CHUNKS = 'chunks';  // key [file name, offset] → Uint8Array
 // A closed file in more chunks than this is saved again whole, so that opening a store

@@ -7,8 +7,8 @@
 // generation wins when a crash leaves two slots claiming one name); removing it frees the
 // slot. The pool is topped up between core calls (reserve()), never during one.
 
-import type { EmscriptenFS, EmscriptenNode as EmNode, EmscriptenStream as EmStream } from './core-fs.js';
-import { AtomServicesError } from './errors.js';
+import type { EmscriptenFS, EmscriptenNode as EmNode, EmscriptenStream as EmStream } from '../core/core-fs.js';
+import { AtomServicesError } from '../core/errors.js';
 
 /** The synchronous handle OPFS gives a dedicated worker (not in TypeScript's DOM library). */
 export interface SyncAccessHandle {

@@ -1,12 +1,12 @@
 // What the browser stores shared by tabs and workers have in common: each public call is
 // routed (to this context's own core store, or to the context that holds the store), and
 // the holder runs the calls it is sent through the same code as its own.
-import { DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from './durable-store.js';
-import { encodeEvents } from './encode.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
-import type { NativeReducer } from './native-reducer.js';
-import { NativeEventStore, type CoreRehydrateOptions } from './native-store.js';
-import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from './types.js';
+import { DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from '../stores/durable-store.js';
+import { encodeEvents } from '../core/encode.js';
+import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import type { NativeReducer } from '../core/native-reducer.js';
+import { NativeEventStore, type CoreRehydrateOptions } from '../stores/native-store.js';
+import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from '../types.js';
 
 export type Routed<T> = { value: T; retried: boolean };
 

@@ -4,12 +4,12 @@
 // the WebAssembly module does nothing on NODEFS.
 import { closeSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CoreModule, DurableCoreStore } from './core.js';
-import { callCore } from './core.js';
-import { CoreDirectory, openFile } from './core-fs.js';
+import type { CoreModule, DurableCoreStore } from '../core/core.js';
+import { callCore } from '../core/core.js';
+import { CoreDirectory, openFile } from '../core/core-fs.js';
 import { lockDirectory, type DirectoryLock } from './directory-lock.js';
 import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
+import { AtomServicesError, invalidArgument } from '../core/errors.js';
 
 export interface FileEventStoreOptions extends DurableStoreOptions {
   /** The directory holding the store's files; created when missing. */

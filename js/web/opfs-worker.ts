@@ -3,16 +3,16 @@
 // Every tab's store starts one. The worker that gets the store's Web Lock opens the store
 // and serves every tab over the store's BroadcastChannel (tab-leader.ts); the others wait in
 // line for the lock, to take over when the holder's tab closes, reloads or dies.
-import createCore from '../wasm/atomservices.mjs';
-import { callCore, setCore, type CoreModule, type DurableCoreStore } from './core.js';
-import { DurableEventStore, type Mounted } from './durable-store.js';
-import { AtomServicesError } from './errors.js';
-import { CoreDirectory, fsOf, openFile } from './core-fs.js';
+import createCore from '../../wasm/atomservices.mjs';
+import { callCore, setCore, type CoreModule, type DurableCoreStore } from '../core/core.js';
+import { DurableEventStore, type Mounted } from '../stores/durable-store.js';
+import { AtomServicesError } from '../core/errors.js';
+import { CoreDirectory, fsOf, openFile } from '../core/core-fs.js';
 import { hasSyncAccess, SlotPool, slotFileSystem, type Slot } from './opfs-files.js';
 import { runStoreCall } from './shared-store.js';
 import { channelName, toTabError, type TabError } from './tab-channel.js';
 import { TabLeader } from './tab-leader.js';
-import type { AppendResult } from './types.js';
+import type { AppendResult } from '../types.js';
 import { canShare, requestLock } from './web-lock.js';
 
 /** What an OPFSEventStore tells its worker. */

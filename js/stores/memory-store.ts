@@ -1,4 +1,4 @@
-import type { CoreModule, CoreStore } from './core.js';
+import type { CoreModule, CoreStore } from '../core/core.js';
 import { NativeEventStore } from './native-store.js';
 
 /** Keeps events in memory, inside the WebAssembly core. For tests and short-lived processes. */

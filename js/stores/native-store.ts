@@ -1,11 +1,11 @@
 // The JS face of every store that lives in the WebAssembly core.
-import { callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from './core.js';
-import { encode, encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, atCaller, invalidArgument, storeClosed } from './errors.js';
-import type { NativeReducer } from './native-reducer.js';
+import { callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from '../core/core.js';
+import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
+import { AtomServicesError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
+import type { NativeReducer } from '../core/native-reducer.js';
 import type {
   AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, Snapshot,
-} from './types.js';
+} from '../types.js';
 
 /** Options of a rehydration inside the core. */
 export interface CoreRehydrateOptions {

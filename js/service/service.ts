@@ -1,11 +1,11 @@
-import { callCore, validatesEvents, writeInput, type CoreValidating } from './core.js';
-import { encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, asStoreError, atCaller, invalidArgument, storeClosed } from './errors.js';
+import { callCore, validatesEvents, writeInput, type CoreValidating } from '../core/core.js';
+import { encodeEvents, encodeRequest } from '../core/encode.js';
+import { AtomServicesError, asStoreError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
 import { checkHandler } from './handlers.js';
 import { InstantEventBus } from './instant-event-bus.js';
-import { MemoryEventStore } from './memory-store.js';
-import { NativeEventStore } from './native-store.js';
-import { NativeReducer } from './native-reducer.js';
+import { MemoryEventStore } from '../stores/memory-store.js';
+import { NativeEventStore } from '../stores/native-store.js';
+import { NativeReducer } from '../core/native-reducer.js';
 import { checkOptionKeys } from './options.js';
 import { Projection } from './projection.js';
 import { checkRehydrateOptions, rehydrateInPages } from './rehydration.js';
@@ -13,7 +13,7 @@ import { Subscription, checkSubscribeOptions } from './subscription.js';
 import type {
   AppendResult, IEvent, IEventBus, IEventStore, IReducer, ProjectionDefinition, ReadStreamOptions, Rehydrated, RehydrateOptions, ServiceOptions,
   SubscribeOptions, SubscriptionHandler,
-} from './types.js';
+} from '../types.js';
 
 /** Called once the store and every matching handler finished; `err` says what failed. */
 export type Notified = (err?: AtomServicesError) => void;
@@ -315,9 +315,10 @@ class Service implements IService {
     if (this.#closed) throw storeClosed('service');
   }
 
-  // Our own stores validate in the core; a store written in JS gets validated arguments too.
+  // Our own stores (those in the core, and those written in JS that ask the core) check what
+  // they are given; any other store gets arguments the core checked, once.
   #checkStreamArguments(request: object): void {
-    if (this.#store instanceof NativeEventStore) return;
+    if (this.#store instanceof NativeEventStore || (this.#store as Partial<CoreValidating>)[validatesEvents]) return;
     callCore((core) => core.checkStreamQuery(encodeRequest(request)));
   }
 

@@ -1,12 +1,12 @@
 // Rehydration: folding an aggregate's events into its state with a JS or a native reducer,
 // in pages (one crossing per page, not per event), from the newest usable snapshot.
-import { callCore, callCoreJson, readsStreamText, writeInput, type StreamTextReader } from './core.js';
-import { difference } from './deep-equal.js';
-import { encode, encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
-import { NativeReducer } from './native-reducer.js';
+import { callCore, callCoreJson, readsStreamText, writeInput, type StreamTextReader } from '../core/core.js';
+import { difference } from '../core/deep-equal.js';
+import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
+import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import { NativeReducer } from '../core/native-reducer.js';
 import { checkOptionKeys } from './options.js';
-import type { IEvent, IEventStore, IReducer, Rehydrated, RehydrateOptions } from './types.js';
+import type { IEvent, IEventStore, IReducer, Rehydrated, RehydrateOptions } from '../types.js';
 
 
 export interface RehydrationHost {

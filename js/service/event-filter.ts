@@ -1,5 +1,5 @@
 // Which events a handler, a subscription or a projection takes: the one filter all three use.
-import type { IEvent } from './types.js';
+import type { IEvent } from '../types.js';
 
 /** `EventName`: a name, several, or undefined for all; `AggregateType`: one, or undefined for all. */
 export function eventFilter(EventName: string | readonly string[] | undefined, AggregateType: string | undefined): (event: IEvent) => boolean {

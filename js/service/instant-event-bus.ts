@@ -1,6 +1,6 @@
 import { checkHandler, handlerFailed, handlerFilter } from './handlers.js';
-import type { HandlerFailure } from './errors.js';
-import type { IEvent, IEventBus, IEventHandler } from './types.js';
+import type { HandlerFailure } from '../core/errors.js';
+import type { IEvent, IEventBus, IEventHandler } from '../types.js';
 
 /**
  * A local, in-memory bus. For each event in order, it runs the matching handlers together

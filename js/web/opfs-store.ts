@@ -4,9 +4,9 @@
 // sends every call to whichever tab's worker holds the store, its own or another's, over the
 // store's BroadcastChannel: calls made in one turn travel as one message, and the holder
 // answers a whole group of appends after one flush.
-import { checkName } from './core.js';
-import type { DurableStoreOptions, Mounted } from './durable-store.js';
-import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
+import { checkName } from '../core/core.js';
+import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
+import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
 import type { WorkerReply, WorkerRequest } from './opfs-worker.js';
 import { SharedEventStore, type Routed } from './shared-store.js';
 import { fromTabError } from './tab-channel.js';

@@ -3,17 +3,17 @@
 // (see idb-files.ts), so concurrent appends share one transaction (group commit).
 // One tab or worker holds a store at a time, under a Web Lock named after it, and the
 // others use it through that one (tab-leader.ts, tab-follower.ts).
-import type { CoreModule, DurableCoreStore } from './core.js';
-import { callCore, checkName } from './core.js';
-import { CoreDirectory } from './core-fs.js';
+import type { CoreModule, DurableCoreStore } from '../core/core.js';
+import { callCore, checkName } from '../core/core.js';
+import { CoreDirectory } from '../core/core-fs.js';
 import { IdbFiles } from './idb-files.js';
-import type { DurableStoreOptions, Mounted } from './durable-store.js';
-import { AtomServicesError, invalidArgument, storeClosed } from './errors.js';
+import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
+import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
 import { runStoreCall, SharedEventStore, type Routed } from './shared-store.js';
 import { channelName } from './tab-channel.js';
 import { TabFollower } from './tab-follower.js';
 import { TabLeader } from './tab-leader.js';
-import type { AppendResult } from './types.js';
+import type { AppendResult } from '../types.js';
 import { canShare, requestLock } from './web-lock.js';
 
 export interface IndexedDBEventStoreOptions extends DurableStoreOptions {

@@ -2,12 +2,12 @@
 //   given([opened, deposited]).when(accountReducer, { balance: 0 }).thenExpect({ balance: 5 });
 // Synchronous, no store involved. Native reducers fold in the core exactly as rehydrate does.
 import { eventFilter } from './event-filter.js';
-import { callCoreJson, writeInput } from './core.js';
-import { encodeEvents } from './encode.js';
-import { difference, render } from './deep-equal.js';
-import { invalidArgument } from './errors.js';
-import { NativeReducer } from './native-reducer.js';
-import type { IEvent, IReducer, ProjectionDefinition } from './types.js';
+import { callCoreJson, writeInput } from '../core/core.js';
+import { encodeEvents } from '../core/encode.js';
+import { difference, render } from '../core/deep-equal.js';
+import { invalidArgument } from '../core/errors.js';
+import { NativeReducer } from '../core/native-reducer.js';
+import type { IEvent, IReducer, ProjectionDefinition } from '../types.js';
 
 export class ExpectationError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@
 // itself, so a leader never runs a call twice; when another leader announces itself (the old
 // one closed or died), every call still unanswered is sent to it again. Appends are
 // idempotent by _id, so one that the old leader stored before it died is not stored twice.
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../core/errors.js';
 import { Batcher, channelName, fromTabError, tabId, type TabAnswer, type TabCall, type TabMessage } from './tab-channel.js';
 
 interface Pending extends TabCall {

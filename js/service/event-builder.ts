@@ -1,6 +1,6 @@
-import { checkName, newUuid, nowIso } from './core.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
-import type { IEvent } from './types.js';
+import { checkName, newUuid, nowIso } from '../core/core.js';
+import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import type { IEvent } from '../types.js';
 
 /** What EventBuilder needs to know about an event type. */
 export interface EventDefinition<E extends IEvent> {

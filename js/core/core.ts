@@ -113,7 +113,8 @@ export function callCore<T>(body: (module: CoreModule) => T): T {
 const decoder = new TextDecoder();
 
 /**
- * A store written in JS that has the core validate every event it appends sets this key to
+ * A store written in JS that has the core check every event it appends (and every query it
+ * is given) sets this key to
  * true, so the service does not validate the events a second time.
  */
 export const validatesEvents = Symbol.for('atomservices.validatesEvents');

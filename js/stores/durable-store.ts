@@ -1,8 +1,8 @@
 // What the file and IndexedDB stores share: the core's segment store, opened on a mounted
 // directory, and group commit of its flushes.
-import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from './core.js';
-import { callCore } from './core.js';
-import { invalidArgument } from './errors.js';
+import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from '../core/core.js';
+import { callCore } from '../core/core.js';
+import { invalidArgument } from '../core/errors.js';
 import { GroupCommit } from './group-commit.js';
 import { NativeEventStore } from './native-store.js';
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { AtomServicesError } from './errors.js';
+import { AtomServicesError } from '../core/errors.js';
 
 const LOCK_FILE = 'LOCK';
 

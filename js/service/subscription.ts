@@ -3,8 +3,8 @@
 // restarted process resumes after the last checkpoint: delivery is at least once.
 import { eventFilter } from './event-filter.js';
 import { checkOptionKeys } from './options.js';
-import { AtomServicesError, invalidArgument } from './errors.js';
-import type { IEvent, IEventStore, SubscribeOptions, SubscriptionHandler } from './types.js';
+import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import type { IEvent, IEventStore, SubscribeOptions, SubscriptionHandler } from '../types.js';
 
 
 

@@ -6,11 +6,11 @@
 // and a read returns only events whose transaction is older than every transaction still
 // able to add events (horizonSql), so an event that commits after a later-numbered one is
 // never skipped by a subscription.
-import { callCore, callCoreText, checkName, coreError, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from './core.js';
-import { encode, encodeEvents, encodeRequest } from './encode.js';
-import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from './errors.js';
+import { callCore, callCoreText, checkName, coreError, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from '../core/core.js';
+import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
+import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from '../core/errors.js';
 import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
-import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from './types.js';
+import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from '../types.js';
 
 /** The parts of a pg.Pool the store uses (so the typings need no @types/pg). */
 export interface PgPool {
