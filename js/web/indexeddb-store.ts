@@ -134,6 +134,9 @@ export class IndexedDBEventStore extends SharedEventStore {
       this.#unlock = undefined;
       throw error;
     }
+    // Closed while it opened: it must not announce itself (its store is being closed, and
+    // its lock let go, by close()), or other tabs would send it calls it can only refuse.
+    if (this.#closing) return;
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
       // This tab's subscriptions hear of its own appends from its service; of other tabs' here.

@@ -146,6 +146,10 @@ async function lead(name: string, channel: string, cacheBytes: number | undefine
     release();
     throw error;
   }
+  if (closing) {  // closed while it opened: never announce a store that is going away
+    await engine.close();
+    return release();
+  }
   store = engine;
   unlock = release;
   const appendHere = async (json: string) => {
