@@ -196,27 +196,32 @@ END $$;`;
  * read: readers see only events of older transactions, so an event that commits after a
  * later-numbered one is never skipped. Writers get their transaction ids and take their
  * positions one at a time (atomservices_append_group), so positions follow transaction ids,
- * while they insert and commit side by side. A running transaction is left out when it
- * holds no lock on the events table in this database: a writer takes that lock before it
- * has an id, so it is no writer. So transactions in other databases, or ones here that
- * never touch the events, hold no reader back. One that ended meanwhile is kept: that is
- * only conservative.
+ * while they insert and commit side by side.
+ *
+ * A transaction the statement's snapshot shows running is left out when pg_locks shows it
+ * holding no lock on the events table in this database (a writer takes that lock before it
+ * has an id, so it is no writer) and it is still running after pg_locks was read. That
+ * second test matters: a transaction that ends releases its locks one by one after its
+ * commit, and pg_locks is not read atomically, so a writer that just committed can show its
+ * id's lock without its lock on the table. Its events are hidden from this statement's
+ * snapshot, so it must hold the reader back; one still running when pg_locks was read shows
+ * every lock it holds. So transactions in other databases, or ones here that never touch
+ * the events, hold no reader back.
  */
 function horizonSql(events: string): string {
-  // pg_locks read once (MATERIALIZED): read twice, a writer could show its transaction's lock
-  // in one read and, having committed in between, no lock on the table in the other, and be
-  // left out although the statement's snapshot does not show its events.
+  // pg_locks read once (MATERIALIZED), before pg_xact_status: CASE evaluates in order.
   return `(WITH l AS MATERIALIZED (SELECT locktype, transactionid, virtualtransaction, granted, database, relation FROM pg_locks)
     SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
     FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-    WHERE NOT EXISTS (
+    WHERE CASE WHEN EXISTS (
       SELECT 1 FROM l t
       WHERE t.locktype = 'transactionid' AND t.transactionid = x::xid AND t.granted
         AND NOT EXISTS (
           SELECT 1 FROM l r
           WHERE r.virtualtransaction = t.virtualtransaction AND r.locktype = 'relation'
             AND r.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND r.relation = '${events}'::regclass)))`;
+            AND r.relation = '${events}'::regclass))
+      THEN pg_xact_status(x) <> 'in progress' ELSE true END)`;
 }
 
 // Rows as objects by column, or as arrays (rowMode 'array').

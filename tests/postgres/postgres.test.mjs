@@ -198,6 +198,38 @@ describe('PostgresEventStore', () => {
     await service.close();
   });
 
+  it('never lets a reader pass an event that commits after it, however often it reads while writers commit', async () => {
+    // The window is short: a writer that has just committed drops its locks one at a time, and
+    // a reader that catches it between two must still wait for it. Readers read without pause
+    // while 3 × 30 dispatchers commit one event each at a time; each reader goes on from the
+    // last position it saw, as a subscription does, and must end with every event.
+    const schema = freshSchema();
+    const writers = Array.from({ length: 3 }, () => new PostgresEventStore({ connectionString: url, schema }));
+    await writers[0].createSchema();
+    const each = 15;
+    let writing = true;
+    const written = Promise.all(writers.flatMap((store, s) => Array.from({ length: 30 }, async (_, d) => {
+      for (const event of accountEvents(each, `w${s}-${d}`)) await store.append([event]);
+    }))).finally(() => { writing = false; });
+    const follow = async () => {
+      const reader = new PostgresEventStore({ connectionString: url, schema });
+      const seen = [];
+      for (let from = 1, last = false; !last;) {
+        last = !writing;  // one read more after the writers are done
+        const page = await reader.readAll({ fromPosition: from });
+        for (const { position } of page) seen.push(position);
+        if (page.length > 0) from = page.at(-1).position + 1;
+      }
+      await reader.close();
+      return seen;
+    };
+    const [, ...followed] = await Promise.all([written, follow(), follow(), follow()]);
+    const all = (await writers[0].readAll()).map((x) => x.position);
+    assert.equal(all.length, 3 * 30 * each);
+    for (const seen of followed) assert.deepEqual(seen, all, 'a reader saw every event, in order');
+    for (const store of writers) await store.close();
+  });
+
   it('keeps every event exactly once with 8 processes × 50 dispatchers on shared aggregates, and every named subscription sees all', async (t) => {
     const { reports, store } = await writers(t, { processes: 8, dispatchers: 50, each: 3, aggregates: 40 });
     assert.ok(reports.some((r) => r.conflicts > 0), 'writers raced for the same versions');

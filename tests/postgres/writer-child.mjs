@@ -16,13 +16,24 @@ service.subscribe({ name: `process-${index}` }, () => { if (++seen === total) al
 const acknowledged = [];
 let conflicts = 0;
 let failures = 0;
+// On SIGTERM (the parent's timeout), what each dispatcher waits for and what the subscription
+// saw: a hang says where it is.
+const doing = [];
+const errors = [];
+service.onError((error) => errors.push(`${error.code}: ${error.message}`));
+process.on('SIGTERM', () => {
+  process.stderr.write(`seen ${seen}/${total}, acknowledged ${acknowledged.length}; dispatchers: ${doing.filter(Boolean).join(', ') || 'done'}; errors: ${errors.join('; ') || 'none'}\n`);
+  process.exit(1);
+});
 async function dispatcher(d) {
   for (let i = 0; i < each; i++) {
     const AggregateID = `shared-${(index * 7 + d * 3 + i) % aggregates}`;
     let event;
     for (;;) {
+      doing[d] = `${d}:${i} getVersion`;
       event ??= build({ _version: await service.getVersion('Account', AggregateID) + 1, _createdBy: `process-${index}`, AggregateID, payloads: { d, i } });
       try {
+        doing[d] = `${d}:${i} dispatch`;
         await service.dispatch(event);
         acknowledged.push(event._id);
         break;
@@ -40,7 +51,7 @@ async function dispatcher(d) {
     }
   }
 }
-await Promise.all(Array.from({ length: dispatchers }, (_, d) => dispatcher(d)));
+await Promise.all(Array.from({ length: dispatchers }, (_, d) => dispatcher(d).then(() => { delete doing[d]; })));
 await everything;
 await service.close();
 process.stdout.write(JSON.stringify({ index, acknowledged, seen, conflicts, failures }));
