@@ -33,7 +33,8 @@ if ((${#need_packages[@]})); then
   fi
 fi
 
-if [[ ! -d node_modules/typescript || ! -d node_modules/playwright-core ]]; then
+# Every dev dependency, not a sample of them: a node_modules left half-installed must not pass.
+if ! node -e 'const fs = require("fs"); for (const d of Object.keys(require("./package.json").devDependencies)) if (!fs.existsSync(`node_modules/${d}/package.json`)) process.exit(1)'; then
   echo "setup: installing npm dev dependencies"
   npm install --no-audit --no-fund --loglevel=error
 fi
