@@ -13,6 +13,8 @@ export interface GroupAnswer {
   outcomes: Outcome[] | null;
   /** The position of the group's newest event. */
   last: number;
+  /** Whether a store listened for appends when the group committed (its commit is to be announced). */
+  listened?: boolean;
 }
 
 /** What one dispatch sends; `bytes` bounds a group's size; `streams`: the aggregates it appends to. */

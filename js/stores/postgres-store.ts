@@ -50,6 +50,8 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** The first key of the advisory lock under which writers take positions (the second: the schema's hash). */
 const POSITIONS_LOCK = 0x61746f6d;
+/** The first key of the advisory lock that listening stores hold shared, for as long as they listen. */
+const LISTENERS_LOCK = 0x6c697374;
 
 function schemaSql(s: string): string {
   // One process at a time: concurrent CREATE OR REPLACE of one function fails in PostgreSQL.
@@ -152,6 +154,10 @@ END $$;
 -- holds, the group goes in one INSERT, without a subtransaction. Otherwise, or when the
 -- client sends the group again careful (a unique index refused it: an event stored before,
 -- a retry most likely), it goes dispatch by dispatch, with the same positions.
+-- Last, whether a store listens for appends (it holds the listeners' lock shared): then the
+-- client announces the commit (a NOTIFY here would hold a lock of the whole database
+-- through the commit). When none does, the lock taken here until the commit makes a
+-- listener that comes meanwhile wait until this group's events can be read.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text, careful boolean) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
   outcomes json; total bigint; last bigint; positions bigint[];
@@ -186,8 +192,8 @@ BEGIN
     total := cardinality(positions);
     last := positions[total];
   END IF;
-  IF total > 0 THEN PERFORM pg_notify('atomservices_${s}', ''); END IF;
-  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0));
+  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0),
+    'listened', NOT pg_try_advisory_xact_lock(${LISTENERS_LOCK}, hashtext('${s}')));
 END $$;`;
 }
 
@@ -268,6 +274,8 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   #ready: Promise<void> | undefined;
   #closed = false;
   #listener: { client: Promise<PgClient> | undefined; listeners: Set<() => void> } | undefined;
+  #announcing = false;
+  #announceAgain = false;
   readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
   constructor(options: PostgresEventStoreOptions) {
@@ -368,7 +376,6 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     }
   }
 
-  /** The position of the newest of these events. */
   /**
    * The position of the newest of these events, once readers see it: the caller reads the
    * new events back by position, and groups commit side by side, so one that took earlier
@@ -391,23 +398,45 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       text: `SELECT ${this.schema}.atomservices_append_group($1, $2, $3) AS answer`,
       values,
     })).rows[0]!.answer as GroupAnswer;
+    let answer: GroupAnswer | undefined;
     try {
       try {
-        return await call();
+        answer = await call();
       } catch (error) {
         // A unique index refused the group (an event stored before, most likely a retry):
         // once more, careful, so that each dispatch gets its own answer.
         if ((error as { code?: unknown } | null)?.code !== '23505') throw error;
         values[2] = true;
-        return await call();
+        answer = await call();
       }
-    } catch (error) {
-      // Groups commit side by side: while this one was open, readers held back the events
-      // of groups that committed after it took its positions, and heard of them then. This one
-      // stored nothing, so it announces nothing; listeners are woken to read those events now.
-      this.#pool.query(`SELECT pg_notify('atomservices_${this.schema}', '')`).catch(() => {});
-      throw error;
+      return answer;
+    } finally {
+      // Also when the group stored nothing: while it was open, readers held back the events
+      // of groups that committed after it took its positions; they can read them now.
+      if (answer?.listened !== false) this.#announce();
     }
+  }
+
+  /**
+   * Wakes the listeners of every process (LISTEN/NOTIFY) after a group committed, in a
+   * statement of its own: a transaction that notifies holds a lock of the whole database
+   * through its commit, so groups that notified would commit one at a time, in every process.
+   * At most one announcement is in flight; groups that commit meanwhile get one more after
+   * it. (A process that ends in between leaves the listeners to their poll.)
+   */
+  #announce(): void {
+    if (this.#closed) return;
+    if (this.#announcing) {
+      this.#announceAgain = true;
+      return;
+    }
+    this.#announcing = true;
+    void this.#pool.query(`SELECT pg_notify('atomservices_${this.schema}', '')`).catch(() => {}).finally(() => {
+      this.#announcing = false;
+      if (!this.#announceAgain) return;
+      this.#announceAgain = false;
+      this.#announce();
+    });
   }
 
   // The core's own errors, as every other store refuses with them.
@@ -549,6 +578,9 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       c.on('notification', wake);
       c.on('error', () => drop(c));
       try {
+        // Held for as long as the connection listens: writers announce their commits while
+        // some store holds it (a writer that saw none makes this wait until it committed).
+        await c.query(`SELECT pg_advisory_lock_shared(${LISTENERS_LOCK}, hashtext('${this.schema}'))`);
         await c.query(`LISTEN atomservices_${this.schema}`);
       } catch (error) {
         drop(c);

@@ -198,6 +198,47 @@ describe('PostgresEventStore', () => {
     await service.close();
   });
 
+  it('wakes the stores that watch, in any process, after a commit, and sends no NOTIFY when none watches', async () => {
+    const schema = freshSchema();
+    const notifies = [];
+    const inner = new pg.Pool({ connectionString: url });
+    // The writer's pool, counting the NOTIFY statements it is sent.
+    const pool = {
+      query(query, values) {
+        if (typeof query === 'string' && query.includes('pg_notify')) notifies.push(query);
+        return inner.query(query, values);
+      },
+      connect: () => inner.connect(),
+      end: () => inner.end(),
+    };
+    const writer = new PostgresEventStore({ pool, schema, createSchema: true });
+    const watcher = new PostgresEventStore({ connectionString: url, schema });
+    let unwatch = () => {};
+    try {
+      await writer.append(accountEvents(2));
+      assert.equal(notifies.length, 0, 'nobody watches: no NOTIFY');
+      let wakes = 0;
+      let woken;
+      const listening = new Promise((resolve) => { woken = resolve; });
+      unwatch = watcher.watch(() => { wakes++; woken(); });
+      await listening;  // its first wake comes once it listens
+      const before = wakes;
+      const heard = new Promise((resolve) => { woken = resolve; });
+      await writer.append(accountEvents(1));
+      // Bounded, so that a lost announcement fails the test rather than hangs it.
+      let timer;
+      await Promise.race([heard, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('the watcher heard nothing in 10 s')), 10000); })])
+        .finally(() => clearTimeout(timer));
+      assert.ok(wakes > before, 'the watcher heard the append');
+      assert.ok(notifies.length >= 1, 'the commit was announced');
+    } finally {
+      unwatch();
+      await watcher.close();
+      await writer.close();
+      await inner.end();
+    }
+  });
+
   it('never lets a reader pass an event that commits after it, however often it reads while writers commit', async () => {
     // The window is short: a writer that has just committed drops its locks one at a time, and
     // a reader that catches it between two must still wait for it. Readers read without pause
