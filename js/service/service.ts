@@ -108,6 +108,8 @@ class Service implements IService {
   readonly #upcasterFingerprint: string;
   // Made only when a subscription waits for the next append, so a dispatch allocates none.
   #appended: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Appends heard of (through this service, or from the store's watch). */
+  #appends = 0;
   #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   // Set once close() drained every dispatch (and what its handlers dispatched).
@@ -203,6 +205,7 @@ class Service implements IService {
   }
 
   #notifyAppended(): void {
+    this.#appends++;
     const appended = this.#appended;
     this.#appended = undefined;
     appended?.resolve();
@@ -262,7 +265,9 @@ class Service implements IService {
     const subscription = new Subscription({
       store: this.#store,
       upcast: this.#upcast,
-      nextAppend: () => Promise.race([(this.#appended ??= Service.#signal()).promise, this.#pollDelay()]),
+      appends: () => this.#appends,
+      nextAppend: (since) => (since !== this.#appends ? Promise.resolve()
+        : Promise.race([(this.#appended ??= Service.#signal()).promise, this.#pollDelay()])),
       report: (error) => this.#report(error),
     }, options, handler);
     this.#subscriptions.add(subscription);
@@ -283,7 +288,7 @@ class Service implements IService {
     });
   }
 
-    onError(listener: (error: AtomServicesError) => void): () => void {
+  onError(listener: (error: AtomServicesError) => void): () => void {
     if (typeof listener !== 'function') throw invalidArgument('listener', 'must be a function (error) => void');
     const entry = (error: AtomServicesError) => listener(error);  // one entry per call
     this.#listeners.add(entry);

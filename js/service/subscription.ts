@@ -12,8 +12,14 @@ import type { IEvent, IEventStore, SubscribeOptions, SubscriptionHandler } from 
 export interface SubscriptionHost {
   store: IEventStore;
   upcast(event: IEvent): IEvent;
-  /** Resolves after the next append through the service (or a short while, for appends made elsewhere). */
-  nextAppend(): Promise<void>;
+  /** How many appends the service has heard of so far. */
+  appends(): number;
+  /**
+   * Resolves after the next append through the service, or at once when there were more than
+   * `since` (an append while the subscription read), or after a short while (appends made
+   * elsewhere are polled for).
+   */
+  nextAppend(since: number): Promise<void>;
   report(error: AtomServicesError): void;
 }
 
@@ -68,11 +74,11 @@ export class Subscription {
     this.#wake?.();
   }
 
-  #nextAppend(): Promise<void> {
+  #nextAppend(since: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();  // stopped while it read
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
-      void this.#host.nextAppend().then(resolve);
+      void this.#host.nextAppend(since).then(resolve);
     }).finally(() => { this.#wake = undefined; });
   }
 
@@ -95,10 +101,11 @@ export class Subscription {
     try {
       this.position = await this.#start();
       while (!this.#stopped) {
+        const appends = this.#host.appends();
         const page = await this.#host.store.readAll({ fromPosition: this.position, limit: PAGE });
         if (page.length === 0) {
           this.#caughtUp?.();
-          await this.#nextAppend();
+          await this.#nextAppend(appends);
           continue;
         }
         await this.#handle(page);

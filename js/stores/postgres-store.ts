@@ -40,13 +40,22 @@ export interface PostgresEventStoreOptions {
   connectionString?: string;
   /** ...a pg.Pool you own (not ended by close()). */
   pool?: PgPool;
-  /** The schema holding the store's tables (default "public"). */
+  /** The schema holding the store's tables: a lowercase identifier of at most 37 characters, no reserved word (default "public"). */
   schema?: string;
   /** Create the tables and functions on first use (idempotent). Default false: call createSchema(). */
   createSchema?: boolean;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** At most 37 characters: the server cuts names at 63, and the store's statements are named `atomservices_append_group_<schema>`. */
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,36}$/;
+/** PostgreSQL's reserved key words, which are no schema name unquoted. */
+const RESERVED = new Set(`all analyse analyze and any array as asc asymmetric authorization binary both case cast check
+  collate collation column concurrently constraint create cross current_catalog current_date current_role current_schema
+  current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign
+  freeze from full grant group having ilike in initially inner intersect into is isnull join lateral leading left like
+  limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+  references returning right select session_user similar some symmetric system_user table tablesample then to trailing
+  true union unique user using variadic verbose when where window with`.split(/\s+/));
 
 /** The first key of the advisory lock under which writers take positions (the second: the schema's hash). */
 const POSITIONS_LOCK = 0x61746f6d;
@@ -275,6 +284,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   #closed = false;
   #listener: { client: Promise<PgClient> | undefined; listeners: Set<() => void> } | undefined;
   #announcing = false;
+  readonly #pending = new Set<Promise<void>>();
   #announceAgain = false;
   readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
@@ -288,7 +298,9 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     if (pool !== undefined && (typeof pool !== 'object' || pool === null || typeof (pool as PgPool).query !== 'function')) {
       throw invalidArgument('options.pool', 'must be a pg.Pool');
     }
-    if (typeof schema !== 'string' || !IDENTIFIER.test(schema)) throw invalidArgument('options.schema', 'must be a lowercase SQL identifier like "public" or "events_2"');
+    if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || RESERVED.has(schema)) {
+      throw invalidArgument('options.schema', 'must be a lowercase SQL identifier of at most 37 characters and no reserved word, like "public" or "events_2"');
+    }
     if (typeof createSchema !== 'boolean') throw invalidArgument('options.createSchema', 'must be true or false');
     this.schema = schema;
     this.#createSchema = createSchema;
@@ -322,7 +334,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     for (const started = Date.now(); ;) {
       if (this.#closed) throw storeClosed('event store');
       try {
-        return (await this.#pool.query(text, values)).rows;
+        return (await this.#send(text, values)).rows;
       } catch (error) {
         if (!retry || !lostConnection(error) || Date.now() - started > RETRY_MS) throw this.#translate(error);
       }
@@ -330,7 +342,20 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     }
   }
 
+  /**
+   * Every statement goes through here, so that close() can wait for them before it ends the
+   * pool (pg's pool, once ended, never answers the calls still waiting for a connection).
+   */
+  #send(text: string | PgQuery, values?: unknown[]): Promise<{ rows: Row[] }> {
+    const sent = this.#pool.query(text, values);
+    const settled = sent.then(() => {}, () => {});
+    this.#pending.add(settled);
+    void settled.then(() => this.#pending.delete(settled));
+    return sent;
+  }
+
   #translate(error: unknown): AtomServicesError {
+    if (error instanceof AtomServicesError) return error;  // STORE_CLOSED, say
     const text = error instanceof Error ? error.message : String(error);
     return asStoreError(new AtomServicesError('STORE_FAILURE', `PostgreSQL: ${text}`, {}, error));
   }
@@ -385,7 +410,10 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     const [row] = await this.#query(`SELECT max(position) AS position FROM ${this.#events} WHERE event_id = ANY($1::uuid[])`,
       [events.map((event) => event._id)]);
     const position = Number(row!.position);
-    while (await this.getLastPosition() < position) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Pauses that grow: a long transaction that touched the events table holds readers back.
+    for (let pause = 2; await this.getLastPosition() < position; pause = Math.min(pause * 2, 100)) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
     return position;
   }
 
@@ -393,7 +421,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   async #appendGroup(batches: readonly EventRows[]): Promise<GroupAnswer> {
     if (this.#closed) throw storeClosed('event store');
     const values = [batches.map((b) => b.count), batches.map((b) => b.rows).join('\x1e'), false];
-    const call = async () => (await this.#pool.query({
+    const call = async () => (await this.#send({
       name: `atomservices_append_group_${this.schema}`,
       text: `SELECT ${this.schema}.atomservices_append_group($1, $2, $3) AS answer`,
       values,
@@ -431,7 +459,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       return;
     }
     this.#announcing = true;
-    void this.#pool.query(`SELECT pg_notify('atomservices_${this.schema}', '')`).catch(() => {}).finally(() => {
+    void this.#send(`SELECT pg_notify('atomservices_${this.schema}', '')`).catch(() => {}).finally(() => {
       this.#announcing = false;
       if (!this.#announceAgain) return;
       this.#announceAgain = false;
@@ -601,6 +629,9 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
       client?.release(true);  // it still listens: not back into the pool
       this.#listener = undefined;
     }
+    // Statements in flight end (their retries and the groups waiting behind them see the
+    // store closed) before the pool does.
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
     if (this.#ownsPool) await this.#pool.end();
   }
 }

@@ -96,9 +96,23 @@ describe('PostgresEventStore', () => {
     await service.close();
   });
 
+  it('answers STORE_CLOSED to calls after close() once it was used, and close() waits for the calls in flight', async () => {
+    const store = freshStore();
+    await store.append(accountEvents(1));
+    // More calls than the pool has connections, some still waiting for one when close() starts.
+    const inFlight = Array.from({ length: 30 }, (_, i) => store.readStream('Account', `a-${i}`).then(() => 'read', (e) => e.code));
+    const appending = Array.from({ length: 5 }, () => store.append(accountEvents(1)).then(() => 'stored', (e) => e.code));
+    await store.close();
+    for (const outcome of await Promise.all([...inFlight, ...appending])) assert.ok(['read', 'stored', 'STORE_CLOSED'].includes(outcome), outcome);
+    for (const call of [() => store.append(accountEvents(1)), () => store.readAll(), () => store.getVersion('Account', 'a'), () => store.getCheckpoint('c')]) {
+      await assert.rejects(call(), { code: 'STORE_CLOSED' });
+    }
+  });
+
   it('refuses bad options and reports an unreachable server as STORE_FAILURE with its cause', async () => {
     for (const options of [undefined, {}, { connectionString: '' }, { connectionString: url, pool: {} }, { pool: {} },
-      { connectionString: url, schema: 'Robert"); drop table x; --' }, { connectionString: url, createSchema: 'yes' }]) {
+      { connectionString: url, schema: 'Robert"); drop table x; --' }, { connectionString: url, schema: 'user' },
+      { connectionString: url, schema: 's'.repeat(38) }, { connectionString: url, createSchema: 'yes' }]) {
       assert.throws(() => new PostgresEventStore(options), { code: 'INVALID_ARGUMENT' });
     }
     const store = new PostgresEventStore({ connectionString: 'postgres://nobody:wrong@127.0.0.1:1/none', createSchema: true });
@@ -237,6 +251,19 @@ describe('PostgresEventStore', () => {
       await writer.close();
       await inner.end();
     }
+  });
+
+  it('shows a dispatch to readers of this process as soon as it resolved, with many dispatchers at once', async () => {
+    const store = freshStore();
+    const unseen = [];
+    await Promise.all(Array.from({ length: 50 }, async (_, d) => {
+      for (const event of accountEvents(8, `reader-${d}`)) {
+        const { lastPosition } = await store.append([event]);
+        if (await store.getLastPosition() < lastPosition) unseen.push(lastPosition);
+      }
+    }));
+    assert.deepEqual(unseen, [], 'every acknowledged position was readable at once');
+    await store.close();
   });
 
   it('never lets a reader pass an event that commits after it, however often it reads while writers commit', async () => {
