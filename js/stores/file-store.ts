@@ -77,6 +77,8 @@ export class FileEventStore extends DurableEventStore {
   #realDirectory: string | undefined;
   #mounted: CoreDirectory | undefined;
   #pending: PendingSync | undefined;
+  /** Files the core synced at once (a segment closing, a merge): one a flush noted may be merged away meanwhile, synced. */
+  #closedSyncs = 0;
   #handle: SyncHandle | undefined;
   #lock: DirectoryLock | undefined;
   #identity: string | undefined;
@@ -113,8 +115,12 @@ export class FileEventStore extends DurableEventStore {
       syncFile: (fd: number) => {
         const file = openFile(core, fd);
         if (file?.hostFd === undefined) throw new Error(`no open file for descriptor ${fd}`);
-        if (this.#pending) this.#pending.file = `${real}${file.path.slice(mountpoint.length)}`;
-        else fsyncSync(file.hostFd);
+        if (this.#pending) {
+          this.#pending.file = `${real}${file.path.slice(mountpoint.length)}`;
+        } else {
+          fsyncSync(file.hostFd);
+          this.#closedSyncs++;
+        }
       },
       syncDirectory: () => {
         if (this.#pending) this.#pending.directory = true;
@@ -135,9 +141,11 @@ export class FileEventStore extends DurableEventStore {
     let unlinked = false;
     if (pending.file) {
       const handle = this.#acquire(pending.file);
+      const closedSyncs = this.#closedSyncs;
       try {
         await fsyncAsync(handle.fd);
-        unlinked = fstatSync(handle.fd).nlink === 0;
+        // Unlinked by a merge (after the core synced it whole) is no loss; by anyone else it is.
+        unlinked = fstatSync(handle.fd).nlink === 0 && this.#closedSyncs === closedSyncs;
       } finally {
         this.#release(handle);
       }

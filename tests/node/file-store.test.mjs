@@ -143,6 +143,28 @@ describe('FileEventStore', () => {
     await assert.rejects(service.dispatch(accountEvents(1)), { code: 'STORE_FAILURE' });
   });
 
+  it('goes on while segments close and merge under concurrent dispatches', async () => {
+    // Small segments, so that a segment a flush is syncing is closed and merged away meanwhile.
+    class SmallSegments extends FileEventStore {
+      async mount(core) {
+        return { ...(await super.mount(core)), segmentBytes: 8192, maxMergedBytes: 1 << 16 };
+      }
+    }
+    const directory = scratchDirectory();
+    let store = new SmallSegments({ directory });
+    const written = await Promise.all(Array.from({ length: 80 }, async () => {
+      const events = accountEvents(10);
+      for (const event of events) await store.append([event]);
+      return events.length;
+    }));
+    assert.equal(written.reduce((a, b) => a + b, 0), 800);
+    assert.ok((await store.stats()).flushes > 0);
+    await store.close();
+    store = new FileEventStore({ directory });
+    assert.equal((await store.readAll()).length, 800, 'every acknowledged event is there after reopening');
+    await store.close();
+  });
+
   it('refuses to acknowledge events once its directory was deleted, or replaced by another', async () => {
     for (const replace of [false, true]) {
       const directory = scratchDirectory();
