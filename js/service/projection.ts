@@ -1,6 +1,7 @@
 // Projections: read models folded over the global log, one state per key, kept current by a
 // subscription and rebuildable from scratch.
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import { checkOptionKeys } from './options.js';
 import { checkSubscribeOptions, type Subscription } from './subscription.js';
 import type { IEvent, Progress, ProjectionDefinition, SubscribeOptions, SubscriptionHandler } from '../types.js';
 
@@ -8,8 +9,10 @@ import type { IEvent, Progress, ProjectionDefinition, SubscribeOptions, Subscrip
 
 /** What a projection needs from its service. */
 export interface ProjectionHost {
+  /** Refuses new subscriptions from the moment the service is closing (STORE_CLOSED). */
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
   lastPosition(): Promise<number>;
+  checkOpen(): void;
 }
 
 export class Projection<S, E extends IEvent = IEvent> {
@@ -17,9 +20,12 @@ export class Projection<S, E extends IEvent = IEvent> {
   readonly #host: ProjectionHost;
   #states = new Map<string, S>();
   #subscription: Subscription;
+  /** The rebuild running: another waits for it, so that one subscription folds at a time. */
+  #rebuilding: Promise<void> | undefined;
 
   constructor(definition: ProjectionDefinition<S, E>, host: ProjectionHost) {
     if (typeof definition !== 'object' || definition === null) throw invalidArgument('definition', 'must be an object { reducer, initialState, key?, EventName?, AggregateType? }');
+    checkOptionKeys(definition, 'definition', ['reducer', 'initialState', 'key', 'EventName', 'AggregateType'], 'a projection option');
     if (typeof definition.reducer !== 'function') throw invalidArgument('definition.reducer', 'must be a function (state, event) => state');
     if (definition.key !== undefined && typeof definition.key !== 'function') throw invalidArgument('definition.key', 'must be a function (event) => string');
     checkSubscribeOptions({ EventName: definition.EventName, AggregateType: definition.AggregateType });
@@ -82,6 +88,21 @@ export class Projection<S, E extends IEvent = IEvent> {
   /** Folds the whole log again from an empty read model; `onProgress` hears how far it got. */
   async rebuild(onProgress?: (progress: Progress) => void): Promise<void> {
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('onProgress', 'must be a function ({ done, total }) => void');
+    this.#host.checkOpen();
+    const before = this.#rebuilding;
+    const rebuilding = (async () => {
+      await before?.catch(() => {});
+      await this.#rebuildNow(onProgress);
+    })();
+    this.#rebuilding = rebuilding;
+    try {
+      await rebuilding;
+    } finally {
+      if (this.#rebuilding === rebuilding) this.#rebuilding = undefined;
+    }
+  }
+
+  async #rebuildNow(onProgress?: (progress: Progress) => void): Promise<void> {
     this.#subscription.stop();
     await this.#subscription.done;
     const total = await this.#host.lastPosition();

@@ -180,7 +180,7 @@ class Service implements IService {
     const store = this.#store;
     let result: AppendResult | void;
     if (store instanceof NativeEventStore) {
-      result = await store.append(events);  // validated by the core as it appends
+      result = await this.#callStore(() => store.append(events));  // validated by the core as it appends
     } else {
       // A store written in JS gets only events the core has validated (once: a store that
       // hands them to the core itself says so).
@@ -200,8 +200,9 @@ class Service implements IService {
   async #newlyStored(events: readonly IEvent[], result: AppendResult): Promise<readonly IEvent[]> {
     // Some were retries. The new ones took the last positions; an id held twice counts once.
     const stored = await this.#callStore(() => this.#store.readAll({ fromPosition: result.lastPosition - result.appended + 1, limit: result.appended }));
-    const ids = new Set(stored.map(({ event }) => event._id));
-    return events.filter((event) => ids.delete(event._id));
+    // Ids are compared as the store keeps them: in lower case.
+    const ids = new Set(stored.map(({ event }) => event._id.toLowerCase()));
+    return events.filter((event) => ids.delete(event._id.toLowerCase()));
   }
 
   #notifyAppended(): void {
@@ -256,10 +257,15 @@ class Service implements IService {
     return new Projection(definition, {
       subscribe: (options, handler) => this.#subscribeInternal(options, handler),
       lastPosition: () => this.#store.getLastPosition ? this.#store.getLastPosition() : Promise.resolve(0),
+      checkOpen: () => this.#checkOpen(),
     });
   }
 
   #subscribeInternal(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    this.#checkOpen();
+    if (options.name !== undefined && (!this.#store.getCheckpoint || !this.#store.putCheckpoint)) {
+      throw new AtomServicesError('INVALID_ARGUMENT', 'named subscriptions need a store with getCheckpoint and putCheckpoint', { field: 'options.name' });
+    }
     // A store that hears other processes' appends wakes subscriptions at once.
     this.#unwatch ??= this.#store.watch?.(() => this.#notifyAppended());
     const subscription = new Subscription({

@@ -86,15 +86,16 @@ export class Subscription {
     const { store } = this.#host;
     const { name, from = 'start' } = this.#options;
     if (name !== undefined) {
-      if (!store.getCheckpoint || !store.putCheckpoint) {
-        throw new AtomServicesError('INVALID_ARGUMENT', 'named subscriptions need a store with getCheckpoint and putCheckpoint');
-      }
-      const checkpoint = await store.getCheckpoint(name);
+      const checkpoint = await store.getCheckpoint!(name);
       if (checkpoint !== undefined) return checkpoint + 1;
     }
     if (from === 'start') return 1;
-    if (from === 'end') return (await lastPosition(store)) + 1;
-    return from;
+    if (from !== 'end') return from;
+    const end = await lastPosition(store);
+    // Where 'end' was, kept: a process that restarts before this one handled anything resumes
+    // there, not at the end of its own time, so no event appended in between is missed.
+    if (name !== undefined) await store.putCheckpoint!(name, end);
+    return end + 1;
   }
 
   async #run(): Promise<void> {
@@ -124,6 +125,7 @@ export class Subscription {
 
   async #handle(page: { position: number; event: IEvent }[]): Promise<void> {
     const { name } = this.#options;
+    let failure: { error: unknown } | undefined;
     try {
       for (const { position, event } of page) {
         if (this.#stopped) break;
@@ -131,10 +133,19 @@ export class Subscription {
         if (this.#wanted(current)) await this.#handler(current, position);
         this.position = position + 1;
       }
-    } finally {
-      // Record what was handled, even when a handler failed: a restart resumes at the failed event.
-      if (name !== undefined && this.position > page[0]!.position) await this.#host.store.putCheckpoint!(name, this.position - 1);
+    } catch (error) {
+      failure = { error };
     }
+    // Record what was handled, even when a handler failed: a restart resumes at the failed
+    // event. The handler's error is the one reported, should the checkpoint fail too.
+    if (name !== undefined && this.position > page[0]!.position) {
+      try {
+        await this.#host.store.putCheckpoint!(name, this.position - 1);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 }
 

@@ -55,13 +55,18 @@ function listen(name: string): Promise<Server | undefined> {
 /** Names this process in the LOCK file, whole or not at all (readers never see half a pid). */
 function writeOwner(directory: string): void {
   const temporary = `${directory}/${LOCK_FILE}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, String(process.pid));
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'w');
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, `${directory}/${LOCK_FILE}`);
+  } catch (error) {
+    try { unlinkSync(temporary); } catch { /* never made */ }
+    throw error;
   }
-  renameSync(temporary, `${directory}/${LOCK_FILE}`);
 }
 
 function removeOwner(directory: string): void {
@@ -104,9 +109,10 @@ function lockWithFile(directory: string): void {
 export async function lockDirectory(directory: string): Promise<DirectoryLock> {
   if (heldHere.has(directory)) throw lockedError(directory);
   heldHere.add(directory);
+  let server: Awaited<ReturnType<typeof listen>>;
   try {
     const name = systemName(directory);
-    const server = name === undefined ? undefined : await listen(name);
+    server = name === undefined ? undefined : await listen(name);
     if (name !== undefined && server === undefined) throw lockedError(directory);
     if (server) writeOwner(directory);
     else lockWithFile(directory);
@@ -118,6 +124,7 @@ export async function lockDirectory(directory: string): Promise<DirectoryLock> {
       },
     };
   } catch (error) {
+    server?.close();  // an open that failed after taking the lock lets go of it: the next may succeed
     heldHere.delete(directory);
     throw error;
   }

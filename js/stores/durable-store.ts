@@ -2,7 +2,7 @@
 // directory, and group commit of its flushes.
 import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from '../core/core.js';
 import { callCore } from '../core/core.js';
-import { invalidArgument } from '../core/errors.js';
+import { invalidArgument, storeClosed } from '../core/errors.js';
 import { GroupCommit } from './group-commit.js';
 import { NativeEventStore } from './native-store.js';
 
@@ -153,6 +153,7 @@ export abstract class DurableEventStore extends NativeEventStore {
     const segments = store.closedSegments();
     let events = 0;
     for (let n = 0; n < segments; n++) {
+      if (this.#store !== store) throw storeClosed('event store');  // closed between two segments
       events += callCore(() => store.verifySegment(n));
       options.onProgress?.({ segment: n + 1, segments, events });
       await new Promise((resolve) => setTimeout(resolve, 0));  // let other work in between segments
