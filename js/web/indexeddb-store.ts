@@ -36,6 +36,8 @@ export interface IndexedDBEventStoreOptions extends DurableStoreOptions {
   durability?: 'strict' | 'relaxed';
 }
 
+/** The pause before a tab whose takeover failed to open the store queues for the lock again. */
+const RETRY_TAKEOVER_MS = 1000;
 // Closed segments are saved whole once; the newest one is saved in chunks as it grows.
 const SEGMENT_BYTES = 1 << 20;
 // Merged in two tiers (8 MiB, then 64 MiB): a merge saves its result to IndexedDB whole.
@@ -60,6 +62,7 @@ export class IndexedDBEventStore extends SharedEventStore {
   #leader: TabLeader | undefined;
   #follower: TabFollower | undefined;
   #takeover: AbortController | undefined;
+  #waiting: AbortController | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: IndexedDBEventStoreOptions = {}) {
@@ -79,6 +82,7 @@ export class IndexedDBEventStore extends SharedEventStore {
   /** Waits for its calls in flight, then lets go of the store (another tab may take it over). */
   override close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#waiting?.abort();
       await this.#follower?.settled();  // answered by the holder, or by this store if it takes over meanwhile
       this.#takeover?.abort();
       this.#follower?.close();
@@ -93,7 +97,8 @@ export class IndexedDBEventStore extends SharedEventStore {
     if (this.#closing) throw storeClosed('event store');
     if (!this.#leader) await this.#join();
     if (this.#leader) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
-    return (this.#follower as TabFollower).call<T>(method, args, onProgress);
+    if (!this.#follower) throw storeClosed('event store');  // closed while it took the lock
+    return this.#follower.call<T>(method, args, onProgress);
   }
 
   /** A call run by this store's core: its own, or one another tab sent. */
@@ -117,7 +122,12 @@ export class IndexedDBEventStore extends SharedEventStore {
 
   async #takeRole(): Promise<void> {
     const share = this.#wait === undefined && canShare();
-    const release = await requestLock(channelName(this.name), { ifAvailable: this.#wait !== true });
+    // Waiting for the lock (wait: true) ends when the store is closed meanwhile.
+    const waiting = this.#wait === true ? new AbortController() : undefined;
+    this.#waiting = waiting;
+    const release = await requestLock(channelName(this.name), waiting ? { signal: waiting.signal } : { ifAvailable: true })
+      .catch((error) => { throw this.#closing ? storeClosed('event store') : error; })
+      .finally(() => { this.#waiting = undefined; });
     if (release) return this.#lead(release);
     if (share) return this.#follow();
     throw new AtomServicesError('STORE_LOCKED',
@@ -136,7 +146,11 @@ export class IndexedDBEventStore extends SharedEventStore {
     }
     // Closed while it opened: it must not announce itself (its store is being closed, and
     // its lock let go, by close()), or other tabs would send it calls it can only refuse.
-    if (this.#closing) return;
+    // Its own calls still waiting for the old holder will not be answered: they end here.
+    if (this.#closing) {
+      this.#follower?.failAll(storeClosed('event store'));
+      return;
+    }
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
       // This tab's subscriptions hear of its own appends from its service; of other tabs' here.
@@ -161,12 +175,17 @@ export class IndexedDBEventStore extends SharedEventStore {
   }
 
   async #takeOver(release: () => void): Promise<void> {
-    if (this.#closing) return release();
+    if (this.#closing) {
+      // Closing, it will not lead: its calls the old holder left unanswered end here.
+      this.#follower?.failAll(storeClosed('event store'));
+      return release();
+    }
     try {
       await this.#lead(release);  // the follower's unanswered calls are sent again to this new leader
     } catch (error) {
       this.#follower?.failAll(error);
-      this.#queueForLock();
+      // Not at once: when the open keeps failing, the lock comes straight back to this tab.
+      setTimeout(() => { if (!this.#closing) this.#queueForLock(); }, RETRY_TAKEOVER_MS);
     }
   }
 

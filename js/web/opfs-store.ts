@@ -24,8 +24,14 @@ export interface OPFSEventStoreOptions extends DurableStoreOptions {
   wait?: boolean;
 }
 
-/** The lock and channel of an OPFS store: apart from an IndexedDB store of the same name. */
-const channelOf = (name: string) => `opfs/${name}`;
+/**
+ * The lock and channel of an OPFS store: apart from an IndexedDB store of any name (names
+ * hold no control character, so none is "opfs" and this separator followed by a name).
+ */
+const channelOf = (name: string) => `opfs\x1f${name}`;
+
+/** How long close() waits for the worker to say it closed the store, before stopping it anyway. */
+const CLOSE_WAIT_MS = 10_000;
 
 function notSupported(what: string): AtomServicesError {
   return new AtomServicesError('NOT_SUPPORTED', `OPFSEventStore needs ${what}, which this context lacks; use IndexedDBEventStore`);
@@ -40,6 +46,7 @@ export class OPFSEventStore extends SharedEventStore {
   #starting: Promise<TabFollower> | undefined;
   #closing: Promise<void> | undefined;
   #closed: (() => void) | undefined;
+  #abandonStart: (() => void) | undefined;
 
   constructor(options: OPFSEventStoreOptions = {}) {
     super(typeof options === 'object' && options !== null ? options : {});
@@ -62,13 +69,17 @@ export class OPFSEventStore extends SharedEventStore {
   /** Waits for its calls in flight, then stops its worker (another tab's worker may take the store over). */
   override close(): Promise<void> {
     this.#closing ??= (async () => {
-      const starting = this.#starting?.catch(() => undefined);
-      const follower = await starting;
+      // A worker still starting (waiting for the lock, say) is stopped: it stored nothing yet,
+      // and its files survive being stopped mid-write like a crash.
+      if (!this.#worker) this.#abandonStart?.();
+      const follower = await this.#starting?.catch(() => undefined);
       await follower?.settled();
       const worker = this.#worker;
       if (worker) {
         await new Promise<void>((resolve) => {
           this.#closed = resolve;
+          worker.onerror = () => resolve();  // a broken worker answers nothing more
+          setTimeout(resolve, CLOSE_WAIT_MS);  // nor does one that hangs
           worker.postMessage({ type: 'close' } satisfies WorkerRequest);
         });
         worker.terminate();
@@ -96,6 +107,7 @@ export class OPFSEventStore extends SharedEventStore {
     try {
       const start: WorkerRequest = { type: 'start', name: this.name, channel: channelOf(this.name), wait: this.#wait, cacheBytes: this.#cacheBytes };
       await new Promise<void>((started, failed) => {
+        this.#abandonStart = () => failed(storeClosed('event store'));
         worker.onerror = (event) => failed(new AtomServicesError('STORE_FAILURE',
           `the OPFS store's worker (opfs-worker.js beside this module) did not start: ${event.message || 'it could not be loaded'}`));
         worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
@@ -110,6 +122,8 @@ export class OPFSEventStore extends SharedEventStore {
       worker.terminate();
       follower.close();
       throw error;
+    } finally {
+      this.#abandonStart = undefined;
     }
     worker.onerror = null;
     this.#worker = worker;

@@ -2,7 +2,7 @@
 // routed (to this context's own core store, or to the context that holds the store), and
 // the holder runs the calls it is sent through the same code as its own.
 import { DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from '../stores/durable-store.js';
-import { encodeEvents } from '../core/encode.js';
+import { encode, encodeEvents } from '../core/encode.js';
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
 import type { NativeReducer } from '../core/native-reducer.js';
 import { NativeEventStore, type CoreRehydrateOptions } from '../stores/native-store.js';
@@ -71,7 +71,12 @@ export abstract class SharedEventStore extends DurableEventStore {
   override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }
   override getLastPosition(): Promise<number> { return this.#value('getLastPosition', []); }
   override getSnapshot(...args: Parameters<NativeEventStore['getSnapshot']>): Promise<Snapshot | undefined> { return this.#value('getSnapshot', args); }
-  override putSnapshot(...args: Parameters<NativeEventStore['putSnapshot']>): Promise<void> { return this.#value('putSnapshot', args); }
+  override async putSnapshot(...args: Parameters<NativeEventStore['putSnapshot']>): Promise<void> {
+    // Checked in this tab, as every tab's own store would: a copy to another tab loses what JSON would not keep.
+    const [key, AggregateType, AggregateID, version, state] = args;
+    const plain: unknown = JSON.parse(encode(state, 'state', 'INVALID_ARGUMENT'));
+    return this.#value('putSnapshot', [key, AggregateType, AggregateID, version, plain]);
+  }
   override getCheckpoint(...args: Parameters<NativeEventStore['getCheckpoint']>): Promise<number | undefined> { return this.#value('getCheckpoint', args); }
   override putCheckpoint(...args: Parameters<NativeEventStore['putCheckpoint']>): Promise<void> { return this.#value('putCheckpoint', args); }
   override stats(): Promise<StorageStats> { return this.#value('stats', []); }

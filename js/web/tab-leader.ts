@@ -14,6 +14,8 @@ export class TabLeader {
   readonly #appended: Batcher<number>;
   readonly #running = new Set<Promise<void>>();
   #closing = false;
+  /** Its channel is closed: an append that ends later has nobody to tell. */
+  #closed = false;
 
   constructor(store: string, execute: Execute) {
     this.#execute = execute;
@@ -39,6 +41,7 @@ export class TabLeader {
     this.#answers.flush();
     this.#appended.flush();
     this.#channel.close();
+    this.#closed = true;
   }
 
   #announce(): void {
@@ -69,6 +72,6 @@ export class TabLeader {
   }
 
   #post(message: TabMessage): void {
-    this.#channel.postMessage(message);
+    if (!this.#closed) this.#channel.postMessage(message);
   }
 }

@@ -136,6 +136,43 @@ for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () 
     await context.close();
   });
 
+  it('refuses in another tab the snapshot states the holding tab refuses', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name, kind);
+    const codes = await other.evaluate(async ({ name, kind }) => {
+      class Balance { constructor() { this.amount = 1; } }
+      const store = new window.atomservices[kind]({ name });
+      const codes = [];
+      for (const state of [new Balance(), { at: new Map() }]) {
+        codes.push(await store.putSnapshot('k', 'Account', 'a', 1, state).then(() => 'stored', (e) => e.code));
+      }
+      codes.push(await store.getSnapshot('k', 'Account', 'a').then((s) => (s === undefined ? 'none' : 'found')));
+      await store.close();
+      return codes;
+    }, { name, kind });
+    assert.deepEqual(codes, ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'none']);
+    await context.close();
+  });
+
+  it('closes at once a store that waits for the holding tab (wait: true), refusing its calls', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name, kind);
+    const outcome = await other.evaluate(async ({ name, kind }) => {
+      const store = new window.atomservices[kind]({ name, wait: true });
+      const call = store.getLastPosition().then(() => 'answered', (e) => e.code);
+      await new Promise((resolve) => setTimeout(resolve, 300));  // it waits for the lock
+      await store.close();
+      return call;
+    }, { name, kind });
+    assert.equal(outcome, 'STORE_CLOSED');
+    await holder.evaluate(() => window.held.close());
+    await context.close();
+  });
+
   /** Ends the holding tab's hold on the store, in one of the ways users do. */
   const GOING = {
     'closes its store': (page) => page.evaluate(() => window.held.close()),
