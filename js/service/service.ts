@@ -277,7 +277,13 @@ class Service implements IService {
       report: (error) => this.#report(error),
     }, options, handler);
     this.#subscriptions.add(subscription);
-    void subscription.done.then(() => this.#subscriptions.delete(subscription));
+    void subscription.done.then(() => {
+      this.#subscriptions.delete(subscription);
+      // The last one stopped: stop hearing other processes' appends (over PostgreSQL, a connection).
+      if (this.#subscriptions.size > 0) return;
+      this.#unwatch?.();
+      this.#unwatch = undefined;
+    });
     return subscription;
   }
 

@@ -586,17 +586,27 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     }
     const { listeners } = this.#listener;
     listeners.add(listener);
-    return () => { listeners.delete(listener); };
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#listener?.listeners === listeners) this.#unlisten();
+    };
+  }
+
+  /** Nobody listens any more: the connection that listened is closed (it kept the process alive). */
+  #unlisten(): void {
+    const state = this.#listener;
+    this.#listener = undefined;
+    void state?.client?.then((c) => c.release(true), () => {});
   }
 
   #listen(): void {
     const state = this.#listener;
-    if (!state || this.#closed) return;
+    if (!state || this.#closed || state.client) return;  // unwatched, closed, or listening already
     const wake = () => { for (const l of state.listeners) l(); };
     let lost = false;
     // Once per connection: it is closed (not pooled: it listens), and another is opened.
     const drop = (c?: PgClient) => {
-      if (lost) return;
+      if (lost || this.#listener !== state) return;  // released already, by close() or the last unwatch
       lost = true;
       if (state.client === client) state.client = undefined;  // so close() does not release it again
       c?.release(true);

@@ -266,6 +266,43 @@ describe('PostgresEventStore', () => {
     await store.close();
   });
 
+  it('stops listening once its last subscription stopped, and listens again for the next', async () => {
+    const store = freshStore();
+    const service = createService({ EventStore: store });
+    await store.append(accountEvents(1));
+    const probe = new pg.Pool({ connectionString: url });
+    const listening = async () => Number((await probe.query('SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1',
+      [`LISTEN atomservices_${store.schema}`])).rows[0].n);
+    // Bounded waits: the connection is opened and closed in the background.
+    const until = async (want, what) => {
+      for (const started = Date.now(); await listening() !== want;) {
+        if (Date.now() - started > 10000) assert.fail(what);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const stop = service.subscribe({}, () => {});
+      await until(1, 'a subscription listens');
+      stop();
+      await until(0, 'no connection listens once the last subscription stopped');
+      const seen = [];
+      const again = service.subscribe({}, (event) => { seen.push(event._id); });
+      await until(1, 'the next subscription listens again');
+      const [next] = accountEvents(1);
+      const other = new PostgresEventStore({ connectionString: url, schema: store.schema });
+      await other.append([next]);
+      await other.close();
+      for (const started = Date.now(); !seen.includes(next._id);) {
+        if (Date.now() - started > 10000) assert.fail('the new subscription hears another store\'s append');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      again();
+    } finally {
+      await service.close();
+      await probe.end();
+    }
+  });
+
   it('never lets a reader pass an event that commits after it, however often it reads while writers commit', async () => {
     // The window is short: a writer that has just committed drops its locks one at a time, and
     // a reader that catches it between two must still wait for it. Readers read without pause
