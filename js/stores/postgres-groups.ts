@@ -37,8 +37,6 @@ export class AppendGroups<B extends Batch> {
   /** The aggregates of the calls in flight, with how many dispatches of those calls append to each. */
   readonly #busy = new Map<string, number>();
   #deferred = false;
-  /** Settles once every group sent so far was answered. */
-  #answered: Promise<void> = Promise.resolve();
 
   /**
    * `send` stores a group of dispatches in one call. At most `maxInFlight` calls run at once:
@@ -82,19 +80,13 @@ export class AppendGroups<B extends Batch> {
       this.#inFlight++;
       this.#sent += group.length;
       this.#mark(group, 1);
-      const sent = this.send(group.map((w) => w.batch));
-      const before = this.#answered;
-      // Answered in the order sent: a group that took later positions can commit first, and
-      // readers show its events only once the earlier group committed too, so a dispatch
-      // read back right after it resolved is found.
-      this.#answered = sent.then(() => {}, () => {}).then(() => before).then(() => sent).then((answer) => {
+      this.send(group.map((w) => w.batch)).then((answer) => {
         const { outcomes } = answer;
         if (outcomes && outcomes.length !== group.length) throw new Error(`the server answered ${outcomes.length} outcomes for ${group.length} dispatches`);
         group.forEach((w, i) => w.resolve({ outcome: outcomes?.[i], last: Number(answer.last) }));
       }).catch((error) => {
         for (const w of group) w.reject(error);
-      });
-      void sent.then(() => {}, () => {}).finally(() => {
+      }).finally(() => {
         this.#inFlight--;
         this.#sent -= group.length;
         this.#mark(group, -1);
