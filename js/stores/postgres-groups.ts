@@ -13,19 +13,29 @@ export interface GroupAnswer {
   outcomes: Outcome[] | null;
   /** The position of the group's newest event. */
   last: number;
+  /** The position of the group's first stored event: the stored events follow it without gaps, dispatch by dispatch. */
+  first?: number | null;
   /** Whether a store listened for appends when the group committed (its commit is to be announced). */
   listened?: boolean;
 }
 
-/** What one dispatch sends; `bytes` bounds a group's size; `streams`: the aggregates it appends to. */
+/** What one dispatch sends: `count` events; `bytes` bounds a group's size; `streams`: the aggregates it appends to. */
 export interface Batch {
+  count: number;
   bytes: number;
   streams: readonly string[];
 }
 
+/** A dispatch's answer; `newest`: the position of its newest event, when it stored any and the server said where. */
+export interface Answered {
+  outcome: Outcome;
+  last: number;
+  newest?: number | undefined;
+}
+
 interface Waiting<B extends Batch> {
   batch: B;
-  resolve(answer: { outcome: Outcome; last: number }): void;
+  resolve(answer: Answered): void;
   reject(error: unknown): void;
 }
 
@@ -52,7 +62,7 @@ export class AppendGroups<B extends Batch> {
     private readonly maxBytes = 4 << 20,
   ) {}
 
-  add(batch: B): Promise<{ outcome: Outcome; last: number }> {
+  add(batch: B): Promise<Answered> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ batch, resolve, reject });
       if (!this.#deferred) this.#pump();
@@ -83,7 +93,16 @@ export class AppendGroups<B extends Batch> {
       this.send(group.map((w) => w.batch)).then((answer) => {
         const { outcomes } = answer;
         if (outcomes && outcomes.length !== group.length) throw new Error(`the server answered ${outcomes.length} outcomes for ${group.length} dispatches`);
-        group.forEach((w, i) => w.resolve({ outcome: outcomes?.[i], last: Number(answer.last) }));
+        // The stored events took the group's positions in order: each dispatch's come after the
+        // ones stored for the dispatches before it.
+        let before = 0;
+        group.forEach((w, i) => {
+          const outcome = outcomes?.[i];
+          const stored = outcome === undefined ? w.batch.count : typeof outcome === 'number' ? outcome : 0;
+          const newest = answer.first == null || stored === 0 ? undefined : Number(answer.first) + before + stored - 1;
+          before += stored;
+          w.resolve({ outcome, last: Number(answer.last), newest });
+        });
       }).catch((error) => {
         for (const w of group) w.reject(error);
       }).finally(() => {

@@ -201,7 +201,7 @@ BEGIN
     total := cardinality(positions);
     last := positions[total];
   END IF;
-  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0),
+  RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0), 'first', positions[1],
     'listened', NOT pg_try_advisory_xact_lock(${LISTENERS_LOCK}, hashtext('${s}')));
 END $$;`;
 }
@@ -380,13 +380,13 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     if (events.length === 0) return { appended: 0, lastPosition: await this.getLastPosition() };
     const batch: EventRows = { rows, count: events.length, bytes: rows.length, streams: streamsOf(events) };
     for (let attempt = 0; ; attempt++) {
-      const { outcome, last } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
-      if (outcome === undefined) return { appended: batch.count, lastPosition: last };
+      const { outcome, last, newest } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
+      if (outcome === undefined) return { appended: batch.count, lastPosition: newest ?? last };
       if (typeof outcome === 'number') {
         // Some were stored before (a retry mixed with new events): the new ones are this
         // dispatch's newest rows, which other dispatches of the group may follow.
         const mixed = outcome > 0 && outcome < batch.count;
-        return { appended: outcome, lastPosition: mixed ? await this.#newestOf(events) : last };
+        return { appended: outcome, lastPosition: mixed ? await this.#newestOf(events) : outcome > 0 ? newest ?? last : last };
       }
       const [code, detail] = outcome;
       if (code === 'AS001') throw this.#duplicate(columns(batch, Number(detail)), Number(detail));

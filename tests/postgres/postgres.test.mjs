@@ -265,6 +265,8 @@ describe('PostgresEventStore', () => {
           if (Date.now() - started > 10000) assert.fail(`position ${lastPosition} never became readable`);
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
+        const [at] = await store.readAll({ fromPosition: lastPosition, limit: 1 });
+        assert.equal(at.event._id, event._id, 'lastPosition is the position of this dispatch\'s event, in a group too');
       }
     }));
     await store.close();
