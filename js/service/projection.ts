@@ -20,7 +20,7 @@ export class Projection<S, E extends IEvent = IEvent> {
   readonly #host: ProjectionHost;
   #states = new Map<string, S>();
   #subscription: Subscription;
-  /** The rebuild running: another waits for it, so that one subscription folds at a time. */
+  /** The latest rebuild: the next waits for it, so that one subscription folds at a time. */
   #rebuilding: Promise<void> | undefined;
 
   constructor(definition: ProjectionDefinition<S, E>, host: ProjectionHost) {
@@ -89,17 +89,9 @@ export class Projection<S, E extends IEvent = IEvent> {
   async rebuild(onProgress?: (progress: Progress) => void): Promise<void> {
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('onProgress', 'must be a function ({ done, total }) => void');
     this.#host.checkOpen();
-    const before = this.#rebuilding;
-    const rebuilding = (async () => {
-      await before?.catch(() => {});
-      await this.#rebuildNow(onProgress);
-    })();
+    const rebuilding = (this.#rebuilding ?? Promise.resolve()).catch(() => {}).then(() => this.#rebuildNow(onProgress));
     this.#rebuilding = rebuilding;
-    try {
-      await rebuilding;
-    } finally {
-      if (this.#rebuilding === rebuilding) this.#rebuilding = undefined;
-    }
+    return rebuilding;
   }
 
   async #rebuildNow(onProgress?: (progress: Progress) => void): Promise<void> {

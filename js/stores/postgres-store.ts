@@ -92,8 +92,9 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   #closed = false;
   #listener: { client: Promise<PgClient> | undefined; listeners: Set<() => void> } | undefined;
   #announcing = false;
-  readonly #pending = new Set<Promise<void>>();
   #announceAgain = false;
+  /** Statements in flight, settled or not: close() waits for them. */
+  readonly #pending = new Set<Promise<void>>();
   readonly #groups = new AppendGroups<EventRows>((batches) => this.#appendGroup(batches));
 
   constructor(options: PostgresEventStoreOptions) {
@@ -189,12 +190,12 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
     const batch: EventRows = { rows, count: events.length, bytes: rows.length, streams: streamsOf(events) };
     for (let attempt = 0; ; attempt++) {
       const { outcome, last, newest } = await this.#groups.add(batch).catch((error) => { throw this.#translate(error); });
-      if (outcome === undefined) return { appended: batch.count, lastPosition: newest ?? last };
-      if (typeof outcome === 'number') {
-        // Some were stored before (a retry mixed with new events): the new ones are this
-        // dispatch's newest rows, which other dispatches of the group may follow.
-        const mixed = outcome > 0 && outcome < batch.count;
-        return { appended: outcome, lastPosition: mixed ? await this.#newestOf(events) : outcome > 0 ? newest ?? last : last };
+      if (outcome === undefined || typeof outcome === 'number') {
+        const appended = outcome ?? batch.count;
+        // Some were stored before (a retry mixed with new events): the caller reads the new
+        // ones back by position, so it gets their position once readers see them.
+        const mixed = appended > 0 && appended < batch.count;
+        return { appended, lastPosition: mixed ? await this.#readable(events, newest) : newest ?? last };
       }
       const [code, detail] = outcome;
       if (code === 'AS001') throw this.#duplicate(columns(batch, Number(detail)), Number(detail));
@@ -210,14 +211,13 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
   }
 
   /**
-   * The position of the newest of these events, once readers see it: the caller reads the
-   * new events back by position, and groups commit side by side, so one that took earlier
-   * positions may still be committing.
+   * The position of the newest of these events (`newest`, as the server answered, else read),
+   * once readers see it: groups commit side by side, so one that took earlier positions may
+   * still be committing.
    */
-  async #newestOf(events: readonly IEvent[]): Promise<number> {
-    const [row] = await this.#query(`SELECT max(position) AS position FROM ${this.#events} WHERE event_id = ANY($1::uuid[])`,
-      [events.map((event) => event._id)]);
-    const position = Number(row!.position);
+  async #readable(events: readonly IEvent[], newest: number | undefined): Promise<number> {
+    const position = newest ?? Number((await this.#query(`SELECT max(position) AS position FROM ${this.#events} WHERE event_id = ANY($1::uuid[])`,
+      [events.map((event) => event._id)]))[0]!.position);
     // Pauses that grow: a long transaction that touched the events table holds readers back.
     for (let pause = 2; await this.getLastPosition() < position; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, pause));

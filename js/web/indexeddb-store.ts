@@ -146,11 +146,7 @@ export class IndexedDBEventStore extends SharedEventStore {
     }
     // Closed while it opened: it must not announce itself (its store is being closed, and
     // its lock let go, by close()), or other tabs would send it calls it can only refuse.
-    // Its own calls still waiting for the old holder will not be answered: they end here.
-    if (this.#closing) {
-      this.#follower?.failAll(storeClosed('event store'));
-      return;
-    }
+    if (this.#closing) return this.#endUnanswered();
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
       // This tab's subscriptions hear of its own appends from its service; of other tabs' here.
@@ -174,10 +170,14 @@ export class IndexedDBEventStore extends SharedEventStore {
     );
   }
 
+  /** Closing, this store will not lead: its calls the old holder left unanswered end here. */
+  #endUnanswered(): void {
+    this.#follower?.failAll(storeClosed('event store'));
+  }
+
   async #takeOver(release: () => void): Promise<void> {
     if (this.#closing) {
-      // Closing, it will not lead: its calls the old holder left unanswered end here.
-      this.#follower?.failAll(storeClosed('event store'));
+      this.#endUnanswered();
       return release();
     }
     try {
