@@ -66,6 +66,7 @@ class Reader {
   }
   bool done() const { return ok_ && pos_ == bytes_.size(); }
   bool ok() const { return ok_; }
+  size_t left() const { return ok_ ? bytes_.size() - pos_ : 0; }
 
  private:
   template <class T>

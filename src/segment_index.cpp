@@ -1,6 +1,7 @@
 #include "segment_index.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "atomservices/errors.hpp"
 #include "frames.hpp"
@@ -11,15 +12,19 @@ namespace {
 using frames::put;
 using frames::Reader;
 
-constexpr std::string_view kMagic = "ATOMIDX1";
+constexpr std::string_view kMagic = "ATOMIDX2";  // ATOMIDX1 files (one summary of everything) are rebuilt
 constexpr uint32_t kTrailerMagic = 0x58444941;
-enum Kind : uint8_t { kBodies = 10, kIds = 11, kStreams = 12, kSummary = 13 };
+enum Kind : uint8_t {
+  kBodies = 10, kIds = 11, kStreams = 12, kSummary = 13,
+  kBodyLookup = 14, kIdLookup = 15, kStreamLookup = 16, kStreamRefs = 17, kStreamBloom = 18,
+};
 constexpr size_t kBodiesPerFrame = 128;  // small table frames: a random lookup reads little
 constexpr size_t kIdsPerFrame = 110;
 constexpr size_t kIdEntryBytes = 36;      // id, position, where its body is
 constexpr size_t kStreamEventBytes = 20;  // position, where its body is
 constexpr size_t kStreamFrameBytes = 4 << 10;
 constexpr int kBloomProbes = 7;
+constexpr uint64_t kBloomPageBits = 4096 * 8;  // a page of a paged Bloom filter
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -28,6 +33,11 @@ uint64_t mix(uint64_t x) {  // splitmix64's finaliser
 }
 
 bool id_less(const Uuid128& a, const Uuid128& b) { return a.high != b.high ? a.high < b.high : a.low < b.low; }
+
+struct FrameRefOf {  // a table frame's place, as a lookup frame gives it
+  uint64_t at;
+  uint32_t length;
+};
 
 [[noreturn]] void damaged(const std::string& what) {
   throw Error(ErrorCode::STORE_CORRUPT, "a segment index is damaged (" + what + "); delete the .idx files to have them rebuilt");
@@ -95,6 +105,27 @@ uint64_t hash_key(std::string_view key) {
   return mix(h);
 }
 
+namespace {
+
+// A paged Bloom filter: each key is in one page, chosen by other bits of its hash than the
+// probes use; bit b of a page is bit b % 8 of its byte b / 8.
+uint64_t bloom_page(uint64_t hash, uint32_t pages) { return mix(hash ^ 0x9E3779B97F4A7C15ull) % pages; }
+
+void paged_bloom_add(std::string& page, uint64_t hash) {
+  uint64_t step = mix(hash) | 1;
+  for (int i = 0; i < kBloomProbes; ++i, hash += step) page[(hash % kBloomPageBits) / 8] |= static_cast<char>(1 << (hash % 8));
+}
+
+bool paged_bloom_may_contain(std::string_view page, uint64_t hash) {
+  uint64_t step = mix(hash) | 1;
+  for (int i = 0; i < kBloomProbes; ++i, hash += step) {
+    if (!(static_cast<uint8_t>(page[(hash % kBloomPageBits) / 8]) & (1 << (hash % 8)))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void Bloom::add(uint64_t hash) {
   uint64_t bits = bits_.size() * 64, step = mix(hash) | 1;
   for (int i = 0; i < kBloomProbes; ++i, hash += step) bits_[(hash % bits) / 64] |= 1ull << (hash % bits % 64);
@@ -119,77 +150,106 @@ void IndexBuilder::add_event(const Uuid128& id, std::string stream_key, int64_t 
 }
 
 std::string IndexBuilder::finish(uint64_t segment_bytes) const {
-  std::string file, summary;
+  std::string file;
+  auto note_into = [](std::string& out) {
+    return [&out](uint64_t at, uint32_t length) {
+      put<uint64_t>(out, at);
+      put<uint32_t>(out, length);
+    };
+  };
+  auto put_bloom = [](std::string& out, const Bloom& bloom) {
+    put<uint32_t>(out, static_cast<uint32_t>(bloom.words().size()));
+    for (uint64_t word : bloom.words()) put<uint64_t>(out, word);
+  };
+
+  TableWriter body_lookup(file, kBodyLookup);
+  {
+    TableWriter bodies(file, kBodies);
+    for (size_t i = 0; i < bodies_.size(); ++i) {
+      put_location(bodies.payload(), bodies_[i]);
+      if ((i + 1) % kBodiesPerFrame == 0) bodies.flush(note_into(body_lookup.payload()));
+    }
+    bodies.flush(note_into(body_lookup.payload()));
+  }
+
+  TableWriter id_lookup(file, kIdLookup);
+  {
+    Bloom bloom(ids_.size());
+    for (const auto& [id, offset] : ids_) bloom.add(hash_id(id));
+    put_bloom(id_lookup.payload(), bloom);
+    std::vector<std::pair<Uuid128, uint32_t>> ids = ids_;
+    std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) { return id_less(a.first, b.first); });
+    TableWriter id_table(file, kIds);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i % kIdsPerFrame == 0) {
+        put<uint64_t>(id_lookup.payload(), ids[i].first.high);
+        put<uint64_t>(id_lookup.payload(), ids[i].first.low);
+      }
+      put<uint64_t>(id_table.payload(), ids[i].first.high);
+      put<uint64_t>(id_table.payload(), ids[i].first.low);
+      put<uint32_t>(id_table.payload(), ids[i].second);
+      put_location(id_table.payload(), bodies_[ids[i].second]);
+      if ((i + 1) % kIdsPerFrame == 0 || i + 1 == ids.size()) id_table.flush(note_into(id_lookup.payload()));
+    }
+  }
+
+  // Streams: table frames, the Bloom filter in pages, then pages of the table frames' first
+  // keys; the lookup frame says where the pages are, so a search reads one page of each.
+  TableWriter stream_lookup(file, kStreamLookup);
+  {
+    std::string refs;  // each table frame's first key and place
+    TableWriter streams(file, kStreams);
+    for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+      if (streams.size() == 0) put_string(refs, it->first);
+      put_string(streams.payload(), it->first);
+      put<uint64_t>(streams.payload(), static_cast<uint64_t>(it->second.first_version));
+      put<uint32_t>(streams.payload(), static_cast<uint32_t>(it->second.offsets.size()));
+      for (uint32_t offset : it->second.offsets) {
+        put<uint32_t>(streams.payload(), offset);
+        put_location(streams.payload(), bodies_[offset]);
+      }
+      if (streams.size() >= kStreamFrameBytes || std::next(it) == streams_.end()) streams.flush(note_into(refs));
+    }
+    uint32_t bloom_pages = static_cast<uint32_t>(std::max<size_t>(1, (streams_.size() * 10 + kBloomPageBits - 1) / kBloomPageBits));
+    std::vector<std::string> pages(bloom_pages, std::string(kBloomPageBits / 8, '\0'));
+    for (const auto& [key, run] : streams_) {
+      uint64_t hash = hash_key(key);
+      paged_bloom_add(pages[bloom_page(hash, bloom_pages)], hash);
+    }
+    uint64_t bloom_at = file.size();
+    uint32_t page_bytes = 0;
+    for (const std::string& page : pages) {
+      std::string framed = frames::wrap(std::string(1, static_cast<char>(kStreamBloom)) + page);
+      page_bytes = static_cast<uint32_t>(framed.size());
+      file += framed;
+    }
+    put<uint32_t>(stream_lookup.payload(), bloom_pages);
+    put<uint64_t>(stream_lookup.payload(), bloom_at);
+    put<uint32_t>(stream_lookup.payload(), page_bytes);
+    TableWriter ref_page(file, kStreamRefs);
+    Reader r(refs);
+    while (r.left() > 0) {
+      size_t start = refs.size() - r.left();
+      std::string_view key = take_string(r);
+      r.take(12);
+      if (ref_page.size() == 0) put_string(stream_lookup.payload(), key);
+      ref_page.payload().append(refs, start, refs.size() - r.left() - start);
+      if (ref_page.size() >= kStreamFrameBytes || r.left() == 0) ref_page.flush(note_into(stream_lookup.payload()));
+    }
+  }
+
+  std::string summary;
   put<uint8_t>(summary, kSummary);
   summary.append(kMagic);
   put<uint64_t>(summary, first_);
   put<uint64_t>(summary, bodies_.size());
   put<uint64_t>(summary, segment_bytes);
-
-  std::string refs;  // each table's frame references, gathered while its frames are written
-  auto note_into = [&](std::string& out, uint32_t& count) {
-    return [&out, &count](uint64_t at, uint32_t length) {
-      put<uint64_t>(out, at);
-      put<uint32_t>(out, length);
-      ++count;
-    };
-  };
-
-  uint32_t body_frames = 0;
-  std::string body_refs;
-  TableWriter bodies(file, kBodies);
-  for (size_t i = 0; i < bodies_.size(); ++i) {
-    put_location(bodies.payload(), bodies_[i]);
-    if ((i + 1) % kBodiesPerFrame == 0) bodies.flush(note_into(body_refs, body_frames));
-  }
-  bodies.flush(note_into(body_refs, body_frames));
-  put<uint32_t>(summary, body_frames);
-  summary += body_refs;
-
-  std::vector<std::pair<Uuid128, uint32_t>> ids = ids_;
-  std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) { return id_less(a.first, b.first); });
-  uint32_t id_frames = 0;
-  std::string id_refs;
-  TableWriter id_table(file, kIds);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i % kIdsPerFrame == 0) {
-      put<uint64_t>(id_refs, ids[i].first.high);
-      put<uint64_t>(id_refs, ids[i].first.low);
-    }
-    put<uint64_t>(id_table.payload(), ids[i].first.high);
-    put<uint64_t>(id_table.payload(), ids[i].first.low);
-    put<uint32_t>(id_table.payload(), ids[i].second);
-    put_location(id_table.payload(), bodies_[ids[i].second]);
-    if ((i + 1) % kIdsPerFrame == 0 || i + 1 == ids.size()) id_table.flush(note_into(id_refs, id_frames));
-  }
-  put<uint32_t>(summary, id_frames);
-  summary += id_refs;
-
-  uint32_t stream_frames = 0;
-  std::string stream_refs;
-  TableWriter streams(file, kStreams);
-  for (auto it = streams_.begin(); it != streams_.end(); ++it) {
-    if (streams.size() == 0) put_string(stream_refs, it->first);
-    put_string(streams.payload(), it->first);
-    put<uint64_t>(streams.payload(), static_cast<uint64_t>(it->second.first_version));
-    put<uint32_t>(streams.payload(), static_cast<uint32_t>(it->second.offsets.size()));
-    for (uint32_t offset : it->second.offsets) {
-      put<uint32_t>(streams.payload(), offset);
-      put_location(streams.payload(), bodies_[offset]);
-    }
-    if (streams.size() >= kStreamFrameBytes || std::next(it) == streams_.end()) {
-      streams.flush(note_into(stream_refs, stream_frames));
-    }
-  }
-  put<uint32_t>(summary, stream_frames);
-  summary += stream_refs;
-
-  Bloom id_bloom(ids_.size()), stream_bloom(streams_.size());
-  for (const auto& [id, offset] : ids_) id_bloom.add(hash_id(id));
-  for (const auto& [key, run] : streams_) stream_bloom.add(hash_key(key));
-  for (const Bloom* bloom : {&id_bloom, &stream_bloom}) {
-    put<uint32_t>(summary, static_cast<uint32_t>(bloom->words().size()));
-    for (uint64_t word : bloom->words()) put<uint64_t>(summary, word);
+  // Lookup frames are written even when empty (a kind byte alone), so each has a place.
+  for (TableWriter* lookup : {&body_lookup, &id_lookup, &stream_lookup}) {
+    std::string framed = frames::wrap(lookup->payload());
+    put<uint64_t>(summary, file.size());
+    put<uint32_t>(summary, static_cast<uint32_t>(framed.size()));
+    file += framed;
   }
   put<uint32_t>(summary, static_cast<uint32_t>(snapshots_.size()));
   for (const IndexedSnapshot& s : snapshots_) {
@@ -220,7 +280,9 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
   Reader t(trailer);
   uint64_t summary_at = t.get<uint64_t>();
   uint32_t summary_bytes = t.get<uint32_t>();
-  if (t.get<uint32_t>() != kTrailerMagic || summary_at + summary_bytes + kTrailerBytes != file_bytes) return std::nullopt;
+  if (t.get<uint32_t>() != kTrailerMagic || summary_at > file_bytes || summary_bytes != file_bytes - summary_at - kTrailerBytes) {
+    return std::nullopt;
+  }
   std::string framed = read(summary_at, summary_bytes);
   frames::Frame frame = frames::read(framed, 0);
   if (frame.status != frames::Status::Ok || frame.end != framed.size()) return std::nullopt;
@@ -230,21 +292,9 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
   index.first_ = r.get<uint64_t>();
   index.events_ = r.get<uint64_t>();
   if (index.first_ != first || r.get<uint64_t>() != segment_bytes) return std::nullopt;
-  auto take_ref = [&r]() { return FrameRef{r.get<uint64_t>(), r.get<uint32_t>()}; };
-  for (uint32_t n = r.get<uint32_t>(); n > 0 && r.ok(); --n) index.body_frames_.push_back(take_ref());
-  for (uint32_t n = r.get<uint32_t>(); n > 0 && r.ok(); --n) {
-    Uuid128 id{r.get<uint64_t>(), r.get<uint64_t>()};
-    index.id_frames_.emplace_back(id, take_ref());
-  }
-  for (uint32_t n = r.get<uint32_t>(); n > 0 && r.ok(); --n) {
-    std::string key(take_string(r));
-    index.stream_frames_.emplace_back(std::move(key), take_ref());
-  }
-  for (Bloom* bloom : {&index.ids_, &index.streams_}) {
-    uint32_t words = r.get<uint32_t>();
-    if (!r.ok() || words > frame.payload.size() / 8) return std::nullopt;
-    bloom->words().resize(words);
-    for (uint64_t& word : bloom->words()) word = r.get<uint64_t>();
+  for (FrameRef* ref : {&index.body_lookup_at_, &index.id_lookup_at_, &index.stream_lookup_at_}) {
+    *ref = FrameRef{r.get<uint64_t>(), r.get<uint32_t>()};
+    if (ref->at > summary_at || ref->length > summary_at - ref->at) return std::nullopt;
   }
   for (uint32_t n = r.get<uint32_t>(); n > 0 && r.ok(); --n) {
     IndexedSnapshot s;
@@ -259,34 +309,120 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
     std::string name(take_string(r));
     index.checkpoints_[name] = r.get<uint64_t>();
   }
-  bool sizes_agree = index.body_frames_.size() == (index.events_ + kBodiesPerFrame - 1) / kBodiesPerFrame &&
-                     index.id_frames_.size() == (index.events_ + kIdsPerFrame - 1) / kIdsPerFrame;
-  if (!r.done() || !sizes_agree) return std::nullopt;
-  for (const auto* refs : {&index.body_frames_}) {
-    for (const FrameRef& ref : *refs) {
-      if (ref.at + ref.length > summary_at) return std::nullopt;
-    }
-  }
-  for (const auto& [id, ref] : index.id_frames_) {
-    if (ref.at + ref.length > summary_at) return std::nullopt;
-  }
-  for (const auto& [key, ref] : index.stream_frames_) {
-    if (ref.at + ref.length > summary_at) return std::nullopt;
-  }
+  if (!r.done()) return std::nullopt;
   return index;
 }
 
+namespace {
+
+// A lookup frame's table references to its end, each within the tables (before `end`).
+template <class Key, class TakeKey>
+std::vector<std::pair<Key, FrameRefOf>> take_refs(Reader& r, uint64_t end, TakeKey&& take_key) {
+  std::vector<std::pair<Key, FrameRefOf>> refs;
+  while (r.ok() && r.left() > 0) {
+    Key key = take_key();
+    uint64_t at = r.get<uint64_t>();
+    uint32_t length = r.get<uint32_t>();
+    if (!r.ok() || at > end || length > end - at) damaged("a table reference points outside its tables");
+    refs.emplace_back(std::move(key), FrameRefOf{at, length});
+  }
+  return refs;
+}
+
+void take_bloom(Reader& r, Bloom& bloom) {
+  uint32_t words = r.get<uint32_t>();
+  if (!r.ok() || words > r.left() / 8) damaged("a Bloom filter is short");
+  std::string_view bytes = r.take(size_t{words} * 8);
+  bloom.words().resize(words);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::memcpy(bloom.words().data(), bytes.data(), bytes.size());  // the file's order: one copy, not a loop
+#else
+  Reader words_reader(bytes);
+  for (uint64_t& word : bloom.words()) word = words_reader.get<uint64_t>();
+#endif
+}
+
+}  // namespace
+
+const std::vector<SegmentIndex::FrameRef>& SegmentIndex::body_frames(const Fetch& fetch) const {
+  if (body_frames_) return *body_frames_;
+  Reader r(table(fetch, body_lookup_at_.at, body_lookup_at_.length, kBodyLookup));
+  std::vector<FrameRef> refs;
+  for (const auto& [none, ref] : take_refs<char>(r, body_lookup_at_.at, [] { return '\0'; })) refs.push_back({ref.at, ref.length});
+  if (!r.done() || refs.size() != (events_ + kBodiesPerFrame - 1) / kBodiesPerFrame) {
+    damaged("the body lookup does not match the segment's count");
+  }
+  return *(body_frames_ = std::move(refs));
+}
+
+const SegmentIndex::IdLookup& SegmentIndex::id_lookup(const Fetch& fetch) const {
+  if (ids_) return *ids_;
+  Reader r(table(fetch, id_lookup_at_.at, id_lookup_at_.length, kIdLookup));
+  IdLookup lookup;
+  take_bloom(r, lookup.bloom);
+  for (auto& [id, ref] : take_refs<Uuid128>(r, id_lookup_at_.at, [&r] { return Uuid128{r.get<uint64_t>(), r.get<uint64_t>()}; })) {
+    lookup.frames.emplace_back(id, FrameRef{ref.at, ref.length});
+  }
+  if (!r.done() || lookup.frames.size() != (events_ + kIdsPerFrame - 1) / kIdsPerFrame) {
+    damaged("the id lookup does not match the segment's count");
+  }
+  return *(ids_ = std::move(lookup));
+}
+
+const SegmentIndex::StreamLookup& SegmentIndex::stream_lookup(const Fetch& fetch) const {
+  if (streams_) return *streams_;
+  std::string_view payload = table(fetch, stream_lookup_at_.at, stream_lookup_at_.length, kStreamLookup);
+  Reader r(payload);
+  StreamLookup lookup;
+  lookup.bloom_pages = r.get<uint32_t>();
+  lookup.bloom_at = r.get<uint64_t>();
+  lookup.bloom_page_bytes = r.get<uint32_t>();
+  uint64_t end = stream_lookup_at_.at;
+  if (!r.ok() || lookup.bloom_pages == 0 || lookup.bloom_at > end ||
+      uint64_t{lookup.bloom_pages} * lookup.bloom_page_bytes > end - lookup.bloom_at) {
+    damaged("the stream Bloom filter is out of place");
+  }
+  lookup.bytes.assign(payload.substr(payload.size() - r.left()));
+  Reader entries(lookup.bytes);
+  while (entries.left() > 0) {
+    uint32_t start = static_cast<uint32_t>(lookup.bytes.size() - entries.left());
+    take_string(entries);
+    uint64_t at = entries.get<uint64_t>();
+    uint32_t length = entries.get<uint32_t>();
+    if (!entries.ok() || at > stream_lookup_at_.at || length > stream_lookup_at_.at - at) {
+      damaged("a table reference points outside its tables");
+    }
+    lookup.entries.push_back(start);
+  }
+  return *(streams_ = std::move(lookup));
+}
+
+std::string_view SegmentIndex::StreamLookup::key(size_t n) const {
+  Reader r(std::string_view(bytes).substr(entries[n]));
+  return take_string(r);
+}
+
+SegmentIndex::FrameRef SegmentIndex::StreamLookup::ref(size_t n) const {
+  Reader r(std::string_view(bytes).substr(entries[n]));
+  take_string(r);
+  uint64_t at = r.get<uint64_t>();
+  return FrameRef{at, r.get<uint32_t>()};
+}
+
 size_t SegmentIndex::memory_bytes() const {
-  size_t bytes = sizeof *this + body_frames_.size() * sizeof(FrameRef) + id_frames_.size() * sizeof id_frames_[0] +
-                 (ids_.words().size() + streams_.words().size()) * 8;
-  for (const auto& [key, ref] : stream_frames_) bytes += sizeof ref + key.size() + 32;
-  return bytes + snapshots_.size() * sizeof(IndexedSnapshot);
+  size_t bytes = sizeof *this + snapshots_.size() * sizeof(IndexedSnapshot);
+  if (body_frames_) bytes += body_frames_->size() * sizeof(FrameRef);
+  if (ids_) bytes += ids_->frames.size() * sizeof ids_->frames[0] + ids_->bloom.words().size() * 8;
+  if (streams_) {
+    bytes += streams_->bytes.size() + streams_->entries.size() * 4;
+  }
+  return bytes;
 }
 
 BodyLocation SegmentIndex::body(uint64_t position, const Fetch& fetch) const {
   uint64_t offset = position - first_;
   if (position < first_ || offset >= events_) damaged("an event outside its segment was asked for");
-  const FrameRef& ref = body_frames_[offset / kBodiesPerFrame];
+  const FrameRef ref = body_frames(fetch)[offset / kBodiesPerFrame];
   std::string_view entries = table(fetch, ref.at, ref.length, kBodies);
   size_t at = (offset % kBodiesPerFrame) * 16;
   if (at + 16 > entries.size()) damaged("a body table is short");
@@ -295,11 +431,12 @@ BodyLocation SegmentIndex::body(uint64_t position, const Fetch& fetch) const {
 }
 
 std::optional<std::pair<uint64_t, BodyLocation>> SegmentIndex::find(const Uuid128& id, const Fetch& fetch) const {
-  if (!ids_.may_contain(hash_id(id))) return std::nullopt;
-  auto after = std::upper_bound(id_frames_.begin(), id_frames_.end(), id,
+  const IdLookup& lookup = id_lookup(fetch);
+  if (!lookup.bloom.may_contain(hash_id(id))) return std::nullopt;
+  auto after = std::upper_bound(lookup.frames.begin(), lookup.frames.end(), id,
                                 [](const Uuid128& key, const auto& entry) { return id_less(key, entry.first); });
-  if (after == id_frames_.begin()) return std::nullopt;
-  const FrameRef& ref = std::prev(after)->second;
+  if (after == lookup.frames.begin()) return std::nullopt;
+  const FrameRef ref = std::prev(after)->second;
   std::string_view entries = table(fetch, ref.at, ref.length, kIds);
   size_t low = 0, high = entries.size() / kIdEntryBytes;
   while (low < high) {  // binary search over fixed-size entries
@@ -317,11 +454,32 @@ std::optional<std::pair<uint64_t, BodyLocation>> SegmentIndex::find(const Uuid12
 }
 
 std::optional<StreamRun> SegmentIndex::stream(std::string_view key, const Fetch& fetch) const {
-  if (!streams_.may_contain(hash_key(key))) return std::nullopt;
-  auto after = std::upper_bound(stream_frames_.begin(), stream_frames_.end(), key,
-                                [](std::string_view k, const auto& entry) { return k < entry.first; });
-  if (after == stream_frames_.begin()) return std::nullopt;
-  const FrameRef& ref = std::prev(after)->second;
+  const StreamLookup& lookup = stream_lookup(fetch);
+  uint64_t hash = hash_key(key);
+  uint64_t page = bloom_page(hash, lookup.bloom_pages);
+  std::string_view bits = table(fetch, lookup.bloom_at + page * lookup.bloom_page_bytes, lookup.bloom_page_bytes, kStreamBloom);
+  if (bits.size() != kBloomPageBits / 8) damaged("a Bloom filter page is short");
+  if (!paged_bloom_may_contain(bits, hash)) return std::nullopt;
+  size_t low = 0, high = lookup.entries.size();  // the first page whose first key is after `key`
+  while (low < high) {
+    size_t middle = (low + high) / 2;
+    if (key < lookup.key(middle)) high = middle;
+    else low = middle + 1;
+  }
+  if (low == 0) return std::nullopt;
+  const FrameRef page_ref = lookup.ref(low - 1);
+  std::optional<FrameRef> found;  // the last table frame whose first key is not after `key`
+  Reader refs(table(fetch, page_ref.at, page_ref.length, kStreamRefs));
+  while (refs.left() > 0) {
+    std::string_view first_key = take_string(refs);
+    uint64_t at = refs.get<uint64_t>();
+    uint32_t length = refs.get<uint32_t>();
+    if (!refs.ok() || at > lookup.bloom_at || length > lookup.bloom_at - at) damaged("a stream reference is malformed");
+    if (key < first_key) break;
+    found = FrameRef{at, length};
+  }
+  if (!found) return std::nullopt;
+  const FrameRef ref = *found;
   Reader r(table(fetch, ref.at, ref.length, kStreams));
   while (r.ok() && !r.done()) {
     std::string_view entry_key = take_string(r);

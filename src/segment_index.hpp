@@ -4,11 +4,13 @@
 // every event (as SSTables and EventStoreDB's PTables do). Layout:
 //   table frames: where each event's body is (position order), the event ids in order,
 //                 the streams in order with their positions;
-//   a summary frame: the first key of every table frame, Bloom filters of the ids and of
-//                 the streams, the segment's snapshots and checkpoints;
+//   three lookup frames: the first key of every table frame of one table, with a Bloom
+//                 filter of the ids (or the streams) beside theirs;
+//   a summary frame: the segment's count, snapshots and checkpoints, where the lookups are;
 //   a trailer: where the summary is.
-// Every frame carries a CRC-32C; table frames are checked when they are read, the summary
-// when the store opens.
+// Opening a store reads only the summaries; a lookup frame is read the first time its
+// table is searched, so an open costs the same whatever the store holds. Every frame carries
+// a CRC-32C, checked when it is read.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -85,6 +87,7 @@ struct StreamRun {
 // through `fetch`, which returns a frame's checked payload (or throws STORE_CORRUPT).
 class SegmentIndex {
  public:
+  // A frame of the index file, checked: its payload, valid until the next call (or throws STORE_CORRUPT).
   using Fetch = std::function<std::string_view(uint64_t at, uint32_t length)>;
 
   // The index in a file of `file_bytes` bytes whose last bytes are `tail` (at least the
@@ -111,11 +114,32 @@ class SegmentIndex {
     uint64_t at;
     uint32_t length;
   };
+  struct IdLookup {
+    std::vector<std::pair<Uuid128, FrameRef>> frames;
+    Bloom bloom;
+  };
+  // Where the stream Bloom filter's pages are, and the first stream of each page of table
+  // references with the page's place, as the file has them (no string per entry: a cold
+  // rehydration reads one of these per segment).
+  struct StreamLookup {
+    uint32_t bloom_pages = 0;
+    uint64_t bloom_at = 0;
+    uint32_t bloom_page_bytes = 0;
+    std::string bytes;
+    std::vector<uint32_t> entries;  // where each entry starts in bytes
+    std::string_view key(size_t n) const;
+    FrameRef ref(size_t n) const;
+  };
+  const std::vector<FrameRef>& body_frames(const Fetch& fetch) const;
+  const IdLookup& id_lookup(const Fetch& fetch) const;
+  const StreamLookup& stream_lookup(const Fetch& fetch) const;
+
   uint64_t first_ = 0, events_ = 0;
-  std::vector<FrameRef> body_frames_;
-  std::vector<std::pair<Uuid128, FrameRef>> id_frames_;
-  std::vector<std::pair<std::string, FrameRef>> stream_frames_;
-  Bloom ids_, streams_;
+  FrameRef body_lookup_at_{}, id_lookup_at_{}, stream_lookup_at_{};
+  // Read the first time they are needed.
+  mutable std::optional<std::vector<FrameRef>> body_frames_;
+  mutable std::optional<IdLookup> ids_;
+  mutable std::optional<StreamLookup> streams_;
   std::vector<IndexedSnapshot> snapshots_;
   std::map<std::string, uint64_t> checkpoints_;
 };

@@ -102,6 +102,18 @@ std::string_view SegmentStore::sealed_body(uint64_t position) const {
 }
 
 std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {
+  constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+  uint64_t index = location.at / kBlock;
+  bool in_one_block = location.length > 0 && (location.at + location.length - 1) / kBlock == index;
+  if (in_one_block && location.at + location.length <= segment.bytes) {
+    CachedBlock& block = closed_block(segment, index);
+    auto offset = static_cast<uint16_t>(location.at - index * kBlock);
+    std::string_view body = std::string_view(block.bytes).substr(offset, location.length);
+    if (std::find(block.checked.begin(), block.checked.end(), offset) != block.checked.end()) return body;
+    if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
+    block.checked.push_back(offset);
+    return body;
+  }
   std::string_view body = read_closed(segment, location.at, location.length);
   if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
   return body;
@@ -113,18 +125,21 @@ void SegmentStore::damaged_at(const Segment& segment, uint64_t offset, const std
   throw Error(ErrorCode::STORE_CORRUPT, reason);  // not reached
 }
 
+CachedBlock& SegmentStore::closed_block(const Segment& segment, uint64_t index) const {
+  return cache_.get(segment.first, index, [&] {
+    constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+    const std::string path = path_of(segment.first);
+    uint64_t start = index * kBlock;
+    if (start >= segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
+    std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
+    files::read_at(reader_for(path), bytes.data(), bytes.size(), start, path);
+    return bytes;
+  });
+}
+
 std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, uint32_t length) const {
   constexpr uint64_t kBlock = BlockCache::kBlockBytes;
-  const std::string path = path_of(segment.first);
-  auto block = [&](uint64_t index) -> const std::string& {
-    return cache_.get(segment.first, index, [&] {
-      uint64_t start = index * kBlock;
-      if (start >= segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
-      std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
-      files::read_at(reader_for(path), bytes.data(), bytes.size(), start, path);
-      return bytes;
-    });
-  };
+  auto block = [&](uint64_t index) -> const std::string& { return closed_block(segment, index).bytes; };
   if (at + length > segment.bytes) damaged_at(segment, at, "an index points past the end of its segment");
   uint64_t first = at / kBlock, last = (at + length - (length > 0 ? 1 : 0)) / kBlock;
   if (first == last) return std::string_view(block(first)).substr(at - first * kBlock, length);
@@ -138,10 +153,11 @@ std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, 
   return scratch_;
 }
 
-// A frame of a closed segment's index file, checked, through the cache.
+// A frame of a closed segment's index file, checked; table frames go through the cache,
+// lookup frames (read once, then kept by the index) do not.
 std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length) const {
   constexpr uint64_t kIndexFile = 1ull << 63;  // cache keys apart from the segment's own blocks
-  const std::string& payload = cache_.get(segment.first | kIndexFile, at, [&] {
+  auto load = [&] {
     const std::string path = index_path_of(segment.first);
     std::string bytes(length, '\0');
     files::read_at(reader_for(path), bytes.data(), length, at, path);
@@ -150,9 +166,12 @@ std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, 
       corruption_ = Corruption{path.substr(options_.directory.size() + 1), at, "an index record fails its checksum"};
       refuse_if_corrupt();
     }
-    return std::string(frame.payload);
-  });
-  return payload;
+    bytes.erase(0, static_cast<size_t>(frame.payload.data() - bytes.data()));
+    bytes.resize(frame.payload.size());
+    return bytes;
+  };
+  if (length > 4 * BlockCache::kBlockBytes) return lookup_scratch_ = load();
+  return cache_.get(segment.first | kIndexFile, at, load).bytes;
 }
 
 int SegmentStore::reader_for(const std::string& path) const {

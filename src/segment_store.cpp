@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <unordered_map>
 
 #include "atomservices/crc32c.hpp"
@@ -50,9 +48,24 @@ SegmentStore::SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> 
   recover();
 }
 
-SegmentStore::~SegmentStore() { close(); }
+SegmentStore::~SegmentStore() { release(); }
 
 void SegmentStore::close() {
+  bool seal = options_.seal_at_close_bytes > 0 && active_fd_ >= 0 && !corruption_ && active_.events > 0 &&
+              active_.bytes >= options_.seal_at_close_bytes;
+  try {
+    if (seal) {
+      seal_active();
+      syncer_->sync_directory(options_.directory);
+      directory_dirty_ = false;
+    }
+  } catch (const Error&) {
+    // Unsealed, the segment is scanned by the next open, as after a crash.
+  }
+  release();
+}
+
+void SegmentStore::release() {
   forget_readers();
   if (active_fd_ < 0) return;
   try {
@@ -63,10 +76,12 @@ void SegmentStore::close() {
   active_fd_ = -1;
 }
 
+// Asked on every read, so written out by hand (snprintf costs more than a cached read).
 std::string SegmentStore::path_of(uint64_t first) const {
-  char name[40];
-  std::snprintf(name, sizeof name, "segment-%016" PRIx64 ".log", first);
-  return options_.directory + "/" + name;
+  std::string path = options_.directory;
+  path += "/segment-0000000000000000.log";
+  for (size_t digit = path.size() - kSuffix.size(); first > 0; first >>= 4) path[--digit] = "0123456789abcdef"[first & 15];
+  return path;
 }
 
 std::string SegmentStore::index_path_of(uint64_t first) const {
@@ -101,20 +116,24 @@ void SegmentStore::start_segment() {
   directory_dirty_ = true;
 }
 
-// Closes the active segment (durably: the group sync only covers the new one), writes its
-// index, and starts a new one; the log keeps only the new segment's events in memory.
+// Closes the active segment (durably: the group sync only covers the next one) and writes
+// its index; the log keeps no events in memory after it.
+void SegmentStore::seal_active() {
+  write_pending();
+  if (active_dirty_) syncer_->sync_file(active_fd_);
+  active_dirty_ = false;
+  files::close(active_fd_);
+  active_fd_ = -1;
+  Segment closed = active_;
+  index_closed(closed, path_of(closed.first), index_path_of(closed.first), false);
+  closed_.push_back(std::move(closed));
+  log_.seal();
+  sealed_versions_.clear();
+}
+
+// Seals the active segment and starts a new one.
 void SegmentStore::roll() {
-  if (active_fd_ >= 0) {
-    write_pending();
-    if (active_dirty_) syncer_->sync_file(active_fd_);
-    files::close(active_fd_);
-    active_fd_ = -1;
-    Segment closed = active_;
-    index_closed(closed, path_of(closed.first), index_path_of(closed.first), false);
-    closed_.push_back(std::move(closed));
-    log_.seal();
-    sealed_versions_.clear();
-  }
+  if (active_fd_ >= 0) seal_active();
   if (options_.auto_merge) merge_closed();
   start_segment();
 }

@@ -41,6 +41,10 @@ struct SegmentStoreOptions {
   // Event bodies are read back from the segment files when asked; this many bytes of what
   // was read stay cached.
   size_t cache_bytes = 16 << 20;
+  // close() ends an active segment of at least this many bytes with its index, so that the
+  // next open reads a summary instead of scanning its frames (as SQLite checkpoints its WAL
+  // on close). 0: never.
+  size_t seal_at_close_bytes = 0;
 };
 
 // Where stored data stopped being trustworthy.
@@ -61,14 +65,21 @@ struct StorageStats {
   uint64_t index_memory = 0;    // bytes of their summaries held in memory
 };
 
+// A piece of an immutable file, and where in it the events already checked begin (an event
+// is checked against its checksum once per read from the file, not once per read from memory).
+struct CachedBlock {
+  std::string bytes;
+  std::vector<uint16_t> checked;
+};
+
 // Pieces of immutable files (closed segments, index files), least recently used out first.
 class BlockCache {
  public:
   static constexpr size_t kBlockBytes = 4 << 10;  // a page: a random read costs little more than its event
   explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
-  // The block, read by `load` when it is not cached.
+  // The block, read by `load` (which returns its bytes) when it is not cached.
   template <class Load>
-  const std::string& get(uint64_t file, uint64_t block, Load&& load);
+  CachedBlock& get(uint64_t file, uint64_t block, Load&& load);
   void clear();
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -76,14 +87,14 @@ class BlockCache {
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;
-  std::list<std::pair<Key, std::string>> order_;  // most recent first
-  std::map<Key, std::list<std::pair<Key, std::string>>::iterator> where_;
+  std::list<std::pair<Key, CachedBlock>> order_;  // most recent first
+  std::map<Key, std::list<std::pair<Key, CachedBlock>>::iterator> where_;
   size_t capacity_;  // bytes
   uint64_t hits_ = 0, misses_ = 0, bytes_ = 0;
 };
 
 template <class Load>
-const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
+CachedBlock& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
   Key key{file, block};
   auto found = where_.find(key);
   if (found != where_.end()) {
@@ -92,14 +103,14 @@ const std::string& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
     return found->second->second;
   }
   ++misses_;
-  std::string loaded = load();
-  while (!order_.empty() && bytes_ + loaded.size() > capacity_) {
-    bytes_ -= order_.back().second.size();
+  CachedBlock loaded{load(), {}};
+  while (!order_.empty() && bytes_ + loaded.bytes.size() > capacity_) {
+    bytes_ -= order_.back().second.bytes.size();
     where_.erase(order_.back().first);
     order_.pop_back();
   }
   order_.emplace_front(key, std::move(loaded));
-  bytes_ += order_.front().second.size();
+  bytes_ += order_.front().second.bytes.size();
   where_[key] = order_.begin();
   return order_.front().second;
 }
@@ -131,6 +142,8 @@ class SegmentStore : private LogStorage {
   void sync();
   // Merges closed segments that are due (see SegmentStoreOptions::auto_merge).
   void compact();
+  // Writes what waits, seals the active segment when SegmentStoreOptions::seal_at_close_bytes
+  // says so, and releases the files. The destructor only releases them.
   void close();
   // Checks closed segment `n` (0 = oldest) whole: every frame's checksum, and its index
   // against it. Returns the events it holds; damage is reported by corruption() and throws.
@@ -161,6 +174,7 @@ class SegmentStore : private LogStorage {
   std::string_view sealed_body(uint64_t position) const override;
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
+  CachedBlock& closed_block(const Segment& segment, uint64_t index) const;
   std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length) const;
   int reader_for(const std::string& path) const;
   void forget_readers();
@@ -182,6 +196,8 @@ class SegmentStore : private LogStorage {
   void write_pending();
   void refuse_if_corrupt() const;
   void start_segment();
+  void seal_active();
+  void release();
   void roll();
   void merge_closed();
   void merge(size_t from);
@@ -202,7 +218,7 @@ class SegmentStore : private LogStorage {
   // pieces, and a scratch buffer for reads the cache does not hold whole.
   mutable std::map<std::string, int> readers_;
   mutable BlockCache cache_;
-  mutable std::string scratch_;
+  mutable std::string scratch_, lookup_scratch_;
   mutable std::unordered_map<std::string, int64_t> sealed_versions_;
 };
 

@@ -29,7 +29,7 @@ export interface Syncer {
 
 /** A segment store inside the core, over a directory of the core's file system. */
 export interface DurableCoreStore extends CoreStore {
-  open(directory: string, sizes: { segmentBytes: number; maxMergedBytes: number; cacheBytes: number }, autoMerge: boolean, syncer: Syncer): void;
+  open(directory: string, sizes: { segmentBytes: number; maxMergedBytes: number; cacheBytes: number; sealAtCloseBytes: number }, autoMerge: boolean, syncer: Syncer): void;
   /** Checks closed segment n whole (checksums, and its index against it); returns its events. */
   verifySegment(n: number): number;
   closedSegments(): number;

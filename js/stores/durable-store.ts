@@ -63,6 +63,11 @@ export interface Mounted {
   maxMergedBytes: number;
   /** Merge segments when one closes (false: the flush calls compact() first). */
   autoMerge: boolean;
+  /**
+   * close() seals an active segment of at least this many bytes with its index, so that the
+   * next open reads no frames of it (0 or absent: never, where close cannot write files).
+   */
+  sealAtCloseBytes?: number;
   syncer: Syncer;
 }
 
@@ -108,11 +113,11 @@ export abstract class DurableEventStore extends NativeEventStore {
   protected abstract unmount(): Promise<void>;
 
   protected async open(core: CoreModule): Promise<CoreStore> {
-    const { path, shownPath, segmentBytes, maxMergedBytes, autoMerge, syncer } = await this.mount(core);
+    const { path, shownPath, segmentBytes, maxMergedBytes, autoMerge, sealAtCloseBytes = 0, syncer } = await this.mount(core);
     this.#paths = { path, shownPath };
     const store = new core.DurableStore();
     try {
-      callCore(() => store.open(path, { segmentBytes, maxMergedBytes, cacheBytes: this.#cacheBytes }, autoMerge, syncer));
+      callCore(() => store.open(path, { segmentBytes, maxMergedBytes, cacheBytes: this.#cacheBytes, sealAtCloseBytes }, autoMerge, syncer));
     } catch (error) {
       store.delete();
       await this.unmount();
@@ -130,6 +135,15 @@ export abstract class DurableEventStore extends NativeEventStore {
 
   protected override durable(): Promise<void> {
     return this.#commits.wait();
+  }
+
+  /** Seals the active segment when the store asked for it (best effort: else the next open scans it). */
+  protected override finish(store: CoreStore): void {
+    try {
+      callCore(() => (store as DurableCoreStore).close());
+    } catch {
+      // nothing is lost: the segment stays the active one
+    }
   }
 
   protected override async release(): Promise<void> {

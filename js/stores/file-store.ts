@@ -20,6 +20,8 @@ const SEGMENT_BYTES = 16 << 20;  // Node writes only what was appended, so segme
 // Eight closed segments merge into one of 128 MiB: few files, and a merge (copied in 1 MiB
 // pieces, on the append that closes a segment) rewrites at most that much.
 const MERGED_BYTES = 8 * SEGMENT_BYTES;
+// close() seals an active segment past this size, so the next open scans at most this much.
+const SEAL_AT_CLOSE_BYTES = 1 << 20;
 // Two fsyncs may be in flight, and a group of this many starts one without waiting: while
 // the disk syncs one group, the next one is being appended.
 const FLUSH_DEPTH = 3;
@@ -127,7 +129,8 @@ export class FileEventStore extends DurableEventStore {
         else syncDirectory(real);
       },
     };
-    return { path: mountpoint, shownPath: real, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: true, syncer };
+    return { path: mountpoint, shownPath: real, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: true,
+      sealAtCloseBytes: SEAL_AT_CLOSE_BYTES, syncer };
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {

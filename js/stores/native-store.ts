@@ -29,6 +29,8 @@ export abstract class NativeEventStore implements IEventStore {
   protected abstract open(core: CoreModule): CoreStore | Promise<CoreStore>;
   /** Resolves once everything appended so far is durable. */
   protected durable(): Promise<void> | void {}
+  /** Last work on a sound core store before close() frees it. */
+  protected finish(_store: CoreStore): void {}
   /** Undoes what open() did outside the core (locks, mounts), after the core store is gone. */
   protected async release(): Promise<void> {}
 
@@ -178,6 +180,7 @@ export abstract class NativeEventStore implements IEventStore {
       if (!store) return;
       await Promise.resolve(this.durable()).catch(() => undefined);
       unreleased.unregister(this);
+      if (!this.#failure) this.finish(store);
       store.delete();
       await this.release();
     })();

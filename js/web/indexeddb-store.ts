@@ -200,7 +200,7 @@ export class IndexedDBEventStore extends SharedEventStore {
     }
     const syncer = { syncFile: () => {}, syncDirectory: () => {} };  // the flush's transaction covers both
     // Merges run at the start of a flush (compact()), so that the flush saves their result.
-    return { path: this.#directory, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: false, syncer };
+    return { path: this.#directory, segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: false, sealAtCloseBytes: 0, syncer };
   }
 
   protected async flush(store: DurableCoreStore): Promise<void> {

@@ -90,6 +90,7 @@ as::SegmentStoreOptions segment_options(const std::string& directory, const val&
   options.segment_bytes = sizes["segmentBytes"].as<size_t>();
   options.max_merged_bytes = sizes["maxMergedBytes"].as<size_t>();
   options.cache_bytes = sizes["cacheBytes"].as<size_t>();
+  options.seal_at_close_bytes = sizes["sealAtCloseBytes"].as<size_t>();
   options.auto_merge = auto_merge;
   return options;
 }
@@ -159,7 +160,7 @@ class Bound {
   double verify_segment(size_t n) { return guard([&] { return double(core_->engine().verify_segment(n)); }); }
   double closed_segments() const { return double(core_->engine().closed_segments()); }
   void compact() { guard([&] { core_->engine().compact(); }); }
-  void close() { core_->engine().close(); }
+  void close() { guard([&] { core_->engine().close(); }); }
   val stats() const { return stats_object(core_->engine().stats(), core_->last_position()); }
   val corruption() const { return or_undefined(core_->engine().corruption(), corruption_object); }
 

@@ -33,6 +33,31 @@ describe('FileEventStore', () => {
     await store.close();
   });
 
+  it('seals a big active segment on close, so the next open scans no frames, and goes on after it', async () => {
+    const directory = scratchDirectory();
+    const payloads = { note: 'x'.repeat(1200) };
+    const events = (from, count) => Array.from({ length: count }, (_, i) => ({
+      ...accountEvents(1)[0], AggregateID: 'big', _version: from + i, payloads,
+    }));
+    let store = new FileEventStore({ directory });
+    await store.append(events(1, 1000));  // ~1.3 MB: past what close() seals
+    await store.close();
+    store = new FileEventStore({ directory });
+    let stats = await store.stats();
+    assert.equal(stats.indexFiles, 1);
+    assert.equal(stats.files, 1, 'no active segment: nothing to scan');
+    assert.equal((await store.readStream('Account', 'big')).length, 1000);
+    await store.append(events(1001, 2));
+    await assert.rejects(store.append(events(1002, 1).map((e) => ({ ...e, _id: crypto.randomUUID() }))), { code: 'CONCURRENCY_CONFLICT' });
+    await store.close();  // a small active segment stays active
+    store = new FileEventStore({ directory });
+    stats = await store.stats();
+    assert.deepEqual([stats.indexFiles, stats.files], [1, 2]);
+    assert.equal(await store.getVersion('Account', 'big'), 1002);
+    assert.equal((await store.readAll({ fromPosition: 1001 })).length, 2);
+    await store.close();
+  });
+
   it('is the default store of createService in Node, in ./.atomservices', () => {
     const cwd = scratchDirectory('cwd-');
     const script = `

@@ -11,7 +11,7 @@ import { scratchDirectory } from './helpers-files.mjs';
 const build = EventBuilder({ EventName: 'Recorded', AggregateType: 'Sensor' });
 const files = (directory, suffix) => readdirSync(directory).filter((name) => name.endsWith(suffix)).sort();
 
-/** A store past one 16 MiB segment: one closed segment with its index, and the active one. */
+/** A store past one 16 MiB segment: that closed segment, and the rest, which close() sealed. */
 async function twoSegments() {
   const directory = scratchDirectory('verify-');
   const store = new FileEventStore({ directory });
@@ -37,9 +37,11 @@ it('verifies every closed segment, and rebuilds a deleted index the same as it w
   assert.deepEqual(readFileSync(join(directory, index)), original);
   const progress = [];
   const report = await store.verify({ onProgress: (p) => progress.push(p) });
-  assert.equal(report.segments, 1);
-  assert.ok(report.events > 0 && report.events < 40_000);
-  assert.deepEqual(progress, [{ segment: 1, segments: 1, events: report.events }]);
+  assert.equal(report.segments, 2);
+  assert.equal(report.events, 40_000);
+  assert.equal(progress.length, 2);
+  assert.ok(progress[0].events > 0 && progress[0].events < 40_000);
+  assert.deepEqual(progress[1], { segment: 2, segments: 2, events: 40_000 });
   assert.equal(await store.corruption(), undefined);
   await store.close();
 });
