@@ -126,16 +126,27 @@ bool paged_bloom_may_contain(std::string_view page, uint64_t hash) {
 
 }  // namespace
 
+namespace {
+
+// The block of a key (its hash's high half, scaled without a division), and its probes
+// in the block's 512 bits (from the low half).
+size_t bloom_block(uint64_t hash, size_t blocks) { return static_cast<size_t>(((hash >> 32) * blocks) >> 32); }
+
+}  // namespace
+
 void Bloom::add(uint64_t hash) {
-  uint64_t bits = bits_.size() * 64, step = mix(hash) | 1;
-  for (int i = 0; i < kBloomProbes; ++i, hash += step) bits_[(hash % bits) / 64] |= 1ull << (hash % bits % 64);
+  uint64_t* block = bits_.data() + bloom_block(hash, bits_.size() / kBlockWords) * kBlockWords;
+  uint32_t probe = static_cast<uint32_t>(hash), step = static_cast<uint32_t>(mix(hash)) | 1;
+  for (int i = 0; i < kBloomProbes; ++i, probe += step) block[(probe & 511) / 64] |= 1ull << (probe & 63);
 }
 
 bool Bloom::may_contain(uint64_t hash) const {
-  if (bits_.empty()) return false;
-  uint64_t bits = bits_.size() * 64, step = mix(hash) | 1;
-  for (int i = 0; i < kBloomProbes; ++i, hash += step) {
-    if (!(bits_[(hash % bits) / 64] & (1ull << (hash % bits % 64)))) return false;
+  size_t blocks = bits_.size() / kBlockWords;
+  if (blocks == 0) return false;
+  const uint64_t* block = bits_.data() + bloom_block(hash, blocks) * kBlockWords;
+  uint32_t probe = static_cast<uint32_t>(hash), step = static_cast<uint32_t>(mix(hash)) | 1;
+  for (int i = 0; i < kBloomProbes; ++i, probe += step) {
+    if (!(block[(probe & 511) / 64] & (1ull << (probe & 63)))) return false;
   }
   return true;
 }
@@ -331,7 +342,7 @@ std::vector<std::pair<Key, FrameRefOf>> take_refs(Reader& r, uint64_t end, TakeK
 
 void take_bloom(Reader& r, Bloom& bloom) {
   uint32_t words = r.get<uint32_t>();
-  if (!r.ok() || words > r.left() / 8) damaged("a Bloom filter is short");
+  if (!r.ok() || words > r.left() / 8 || words % Bloom::kBlockWords != 0) damaged("a Bloom filter is short");
   std::string_view bytes = r.take(size_t{words} * 8);
   bloom.words().resize(words);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

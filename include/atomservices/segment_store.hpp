@@ -87,8 +87,11 @@ class BlockCache {
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;
+  struct KeyHash {
+    size_t operator()(const Key& key) const { return std::hash<uint64_t>()(key.first * 0x9E3779B97F4A7C15ull ^ key.second); }
+  };
   std::list<std::pair<Key, CachedBlock>> order_;  // most recent first
-  std::map<Key, std::list<std::pair<Key, CachedBlock>>::iterator> where_;
+  std::unordered_map<Key, std::list<std::pair<Key, CachedBlock>>::iterator, KeyHash> where_;
   size_t capacity_;  // bytes
   uint64_t hits_ = 0, misses_ = 0, bytes_ = 0;
 };
