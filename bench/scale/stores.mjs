@@ -6,6 +6,14 @@ import { join } from 'node:path';
 import { FileEventStore } from 'atomservices';
 
 const require = createRequire(import.meta.url);
+// Loaded with the module, as atomservices is, so that neither load counts in an open.
+const Database = (() => {
+  try {
+    return require('better-sqlite3');
+  } catch {
+    return undefined;  // scale.mjs installs it for its run
+  }
+})();
 
 export function atomservices(directory) {
   const store = new FileEventStore({ directory });
@@ -21,7 +29,6 @@ export function atomservices(directory) {
 }
 
 export function sqlite(directory) {
-  const Database = require('better-sqlite3');
   const db = new Database(join(directory, 'events.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');

@@ -2,9 +2,9 @@
 // The log-structured storage engine under every durable store. Events are appended to a
 // small active segment file as checksummed frames, one frame per batch (so a batch is
 // atomic: a torn frame is dropped whole). Closed segments are merged in size tiers, so the
-// file count stays small and each commit writes only the batch. Opening a store scans the
-// frames, cuts a torn tail, and rebuilds the in-memory indexes from the frames' own fields,
-// without parsing any event's JSON.
+// file count stays small and each commit writes only the batch. Opening a store reads each
+// closed segment's index summary and scans only the active segment's frames (cutting a torn
+// tail, and indexing it in memory from the frames' own fields, without parsing any JSON).
 #include <cstdint>
 #include <functional>
 #include <list>
