@@ -47,6 +47,12 @@ class IndexBuilder {
   std::string finish(uint64_t segment_bytes) const;
 
  private:
+  // Each appends its tables to `file` and returns its lookup frame's payload.
+  std::string write_bodies(std::string& file) const;
+  std::string write_ids(std::string& file) const;
+  std::string write_streams(std::string& file) const;
+  void write_stream_bloom(std::string& file, std::string& lookup) const;
+
   struct Run {
     int64_t first_version = 0;
     std::vector<uint32_t> offsets;  // positions, counted from the segment's first
