@@ -23,7 +23,7 @@ const REPEAT = 5;
 const tag = `bench_${process.pid}`;
 
 const kinds = {
-  atomservices: () => atomservices(url, `${tag}_a`),
+  atomservices: () => atomservices(url, `${tag}_a`, { baseline: true }),
   emmett: () => emmett(url),
   'hand-written pg': () => handWritten(url, `${tag}_h`),
 };
@@ -90,7 +90,7 @@ for (const [kind, store] of Object.entries(stores)) {
     };
   };
   rehydration('rehydrate 10k events (JS reducer)', store.rehydrate);
-  if (store.rehydrate016) rehydration("rehydrate 10k events (0.16.0's reads, JS reducer)", store.rehydrate016);
+  if (store.rehydrate016) rehydration(`rehydrate 10k events (${store.baseline}, JS reducer)`, store.rehydrate016);
   if (store.rehydrateNative) rehydration('rehydrate 10k events (native reducer)', store.rehydrateNative);
 }
 const ms = await interleaved(cases, ROUNDS);
@@ -141,8 +141,8 @@ const targets = [
   { name: '50 dispatchers vs Emmett', measured: rate('atomservices: 50 dispatchers') / rate('emmett: 50 dispatchers'), wanted: 3 },
   { name: '4 processes × 50 vs one process × 50', measured: rate('atomservices: 4 processes × 50 dispatchers') / rate('atomservices: 50 dispatchers'), wanted: 1 },
   { name: 'one dispatcher: hand-written p50 latency over ours', measured: latency['hand-written pg'].p50 / latency.atomservices.p50, wanted: 1 / 1.2 },
-  ...['JS', 'native'].map((reducer) => ({ name: `rehydrate 10k events (${reducer} reducer) vs 0.16.0's reads`,
-    measured: rate(`atomservices: rehydrate 10k events (${reducer} reducer)`) / rate("atomservices: rehydrate 10k events (0.16.0's reads, JS reducer)"), wanted: 3 })),
+  ...['JS', 'native'].map((reducer) => ({ name: `rehydrate 10k events (${reducer} reducer) vs ${stores.atomservices.baseline}`,
+    measured: rate(`atomservices: rehydrate 10k events (${reducer} reducer)`) / rate(`atomservices: rehydrate 10k events (${stores.atomservices.baseline}, JS reducer)`), wanted: 3 })),
 ];
 const names = Object.keys(eventsPerSecond).sort();
 const markdown = `## PostgreSQL stores side by side

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { createService, EventBuilder, NativeReducer } from 'atomservices';
 import { PostgresEventStore } from 'atomservices/postgres';
+import { release016 } from './release016.mjs';
 
 const build = EventBuilder({ EventName: 'Deposited', AggregateType: 'Account' });
 // ~380-byte events with incompressible payloads, made before timing starts.
@@ -14,29 +15,40 @@ let next = 0;
 export const payloads = () => ({ amount: 5, note: notes[next++ % notes.length] });
 const fold = (total, amount) => total + amount;
 
-export async function atomservices(url, schema) {
+export async function atomservices(url, schema, { baseline = false } = {}) {
   const EventStore = new PostgresEventStore({ connectionString: url, schema, createSchema: true });
   const service = createService({ EventStore });
   const pool = new pg.Pool({ connectionString: url, max: 1 });
+  // 0.16.0 itself, in a schema of its own holding the same events (the rehydration baseline).
+  const release = baseline ? await release016() : undefined;
+  const old = release && release.createService({
+    EventStore: new release.PostgresEventStore({ connectionString: url, schema: `${schema}_016`, createSchema: true }),
+  });
   const native = new NativeReducer({ initialState: { total: 0 }, on: { Deposited: [{ op: 'add', path: 'total', from: 'payloads.amount' }] } });
   return {
     dispatcher(AggregateID) {
       let version = 0;
       return () => service.dispatch(build({ _version: ++version, _createdBy: 'bench', AggregateID, payloads: payloads() }));
     },
-    batch: (AggregateID, from, count) => service.dispatch(Array.from({ length: count }, (_, i) =>
-      build({ _version: from + i, _createdBy: 'bench', AggregateID, payloads: payloads() }))),
+    batch: async (AggregateID, from, count) => {
+      const events = Array.from({ length: count }, (_, i) => build({ _version: from + i, _createdBy: 'bench', AggregateID, payloads: payloads() }));
+      await service.dispatch(events);
+      if (old) await old.dispatch(events);
+    },
     rehydrate: async (AggregateID) => (await service.rehydrate('Account', AggregateID, (s, e) => fold(s, e.payloads.amount), 0)).state,
     rehydrateNative: async (AggregateID) => (await service.rehydrate('Account', AggregateID, native, { snapshots: false })).state.total,
-    rehydrate016: (AggregateID) => rehydrateAs016(pool, schema, AggregateID),
-    close: async () => { await service.close(); await pool.end(); },
+    rehydrate016: old
+      ? async (AggregateID) => (await old.rehydrate('Account', AggregateID, (s, e) => fold(s, e.payloads.amount), 0)).state
+      : (AggregateID) => rehydrateAs016(pool, schema, AggregateID),
+    baseline: old ? '0.16.0' : "0.16.0's queries",
+    close: async () => { await service.close(); await old?.close(); await pool.end(); },
   };
 }
 
 /**
- * The reads 0.16.0 made to rehydrate, on the same table (the baseline of issue 15): the
- * version, then pages of 1,000 rows, one JSON.parse per event, a JS fold, without the
- * service around them.
+ * The reads 0.16.0 made to rehydrate, on the same table, where the 0.16.0 package cannot be
+ * built: the version, then pages of 1,000 rows, one JSON.parse per event, a JS fold, without
+ * the service around them (so faster than 0.16.0 was).
  */
 async function rehydrateAs016(pool, schema, AggregateID) {
   const where = `FROM ${schema}.atomservices_events WHERE aggregate_type = 'Account' AND aggregate_id = $1`;
