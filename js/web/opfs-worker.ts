@@ -26,6 +26,8 @@ export type WorkerReply = { type: 'ready' } | { type: 'started' } | { type: 'fai
 // Segments are written in place, so they can be big; eight merge into one of 128 MiB.
 const SEGMENT_BYTES = 16 << 20;
 const MERGED_BYTES = 8 * SEGMENT_BYTES;
+// close() seals an active segment past this size, so the next open scans at most this much.
+const SEAL_AT_CLOSE_BYTES = 1 << 20;
 const RETRY_OPEN_MS = 1000;
 
 interface WorkerScope {
@@ -64,6 +66,12 @@ class OPFSEngineStore extends DurableEventStore {
     return this.#pool?.reserve() ?? Promise.resolve();
   }
 
+  /** A slot for the index file that sealing the newest segment writes (without one, it stays unsealed). */
+  override async close(): Promise<void> {
+    await this.reserve().catch(() => undefined);
+    return super.close();
+  }
+
   protected async mount(core: CoreModule): Promise<Mounted> {
     const root = await navigator.storage.getDirectory();
     const parent = await root.getDirectoryHandle('atomservices', { create: true });
@@ -86,7 +94,7 @@ class OPFSEngineStore extends DurableEventStore {
     };
     return {
       path: mountpoint, shownPath: `OPFS atomservices/${directoryName(this.#name)}`,
-      segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: true, syncer,
+      segmentBytes: SEGMENT_BYTES, maxMergedBytes: MERGED_BYTES, autoMerge: true, sealAtCloseBytes: SEAL_AT_CLOSE_BYTES, syncer,
     };
   }
 

@@ -79,6 +79,30 @@ it(`keeps ${EVENTS.toLocaleString('en')} events on OPFS, and opens them again in
     + `reopened in ${reopened.openMs.toFixed(0)} ms; core memory ${(opened.memoryBytes / MiB).toFixed(0)} MiB after the open, ${(after.memoryBytes / MiB).toFixed(0)} MiB after reads`);
 });
 
+it('seals its newest segment on close, so the next open scans no frames', { timeout: 120000 }, async () => {
+  const context = await launchPersistent(join(profiles, 'sealed'));
+  const page = await openPage(context, server.url);
+  const result = await page.evaluate(async () => {
+    const { OPFSEventStore, EventBuilder } = window.atomservices;
+    const build = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' });
+    const events = (from, count) => Array.from({ length: count }, (_, i) => build({ _version: from + i, _createdBy: 't', AggregateID: 'n', payloads: { text: 'x'.repeat(1200) } }));
+    let store = new OPFSEventStore({ name: 'sealed' });
+    await store.append(events(1, 1000));  // ~1.3 MB: past what close() seals
+    await store.close();
+    store = new OPFSEventStore({ name: 'sealed' });
+    const sealed = await store.stats();
+    await store.append(events(1001, 1));
+    const version = await store.getVersion('Note', 'n');
+    const stream = await store.readStream('Note', 'n');
+    await store.close();
+    return { sealed, version, length: stream.length };
+  });
+  await context.close();
+  assert.deepEqual([result.sealed.files, result.sealed.indexFiles, result.sealed.events], [1, 1, 1000]);
+  assert.equal(result.version, 1001);
+  assert.equal(result.length, 1001);
+});
+
 it(`keeps every acknowledged event when the browser is killed right after a dispatch resolved (${KILL_ROUNDS} kills)`, { timeout: 300000 }, (t) =>
   killAndRecover(t, { server, profile: join(profiles, 'kill'), kind: 'OPFSEventStore', rounds: KILL_ROUNDS }));
 
