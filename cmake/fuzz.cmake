@@ -16,6 +16,8 @@ if(ATOMSERVICES_CORE_LIBRARIES)
   target_link_libraries(atomservices_fuzz_core PUBLIC ${ATOMSERVICES_CORE_LIBRARIES})
 endif()
 target_compile_options(atomservices_fuzz_core PUBLIC ${ATOMSERVICES_FUZZ_FLAGS} PRIVATE -fsanitize=fuzzer-no-link)
+# Frames take any checksum there (src/frames.cpp), so mutated inputs reach the decoders.
+target_compile_definitions(atomservices_fuzz_core PUBLIC FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 target_link_options(atomservices_fuzz_core PUBLIC -fsanitize=address,undefined)
 
 add_custom_target(fuzz)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_events fuzz_queries fuzz_frames fuzz_store_open fuzz_reducer fuzz_index)
-declare -A max_len=([fuzz_events]=4096 [fuzz_queries]=512 [fuzz_frames]=4096 [fuzz_store_open]=8192 [fuzz_index]=16384)
+declare -A max_len=([fuzz_events]=4096 [fuzz_queries]=512 [fuzz_frames]=4096 [fuzz_store_open]=8192 [fuzz_index]=65536)
 
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   sudo_cmd=""

@@ -39,9 +39,7 @@ struct FrameRefOf {  // a table frame's place, as a lookup frame gives it
   uint32_t length;
 };
 
-[[noreturn]] void damaged(const std::string& what) {
-  throw Error(ErrorCode::STORE_CORRUPT, "a segment index is damaged (" + what + "); delete the .idx files to have them rebuilt");
-}
+[[noreturn]] void damaged(const std::string& what) { throw IndexDamaged(what); }
 
 // Starts a table frame of `kind`; `flush` frames what was gathered and notes where it went.
 class TableWriter {
@@ -90,7 +88,8 @@ BodyLocation take_location(Reader& r) {
 }
 
 std::string_view table(const SegmentIndex::Fetch& fetch, uint64_t at, uint32_t length, uint8_t kind) {
-  std::string_view payload = fetch(at, length);
+  bool once = kind == kBodyLookup || kind == kIdLookup || kind == kStreamLookup;
+  std::string_view payload = fetch(at, length, once);
   if (payload.empty() || static_cast<uint8_t>(payload[0]) != kind) damaged("a table frame is of the wrong kind");
   return payload.substr(1);
 }
@@ -349,7 +348,7 @@ std::vector<std::pair<Key, FrameRefOf>> take_refs(Reader& r, uint64_t end, TakeK
 
 void take_bloom(Reader& r, Bloom& bloom) {
   uint32_t words = r.get<uint32_t>();
-  if (!r.ok() || words > r.left() / 8 || words % Bloom::kBlockWords != 0) damaged("a Bloom filter is short");
+  if (!r.ok() || words == 0 || words > r.left() / 8 || words % Bloom::kBlockWords != 0) damaged("a Bloom filter is short");
   std::string_view bytes = r.take(size_t{words} * 8);
   bloom.words().resize(words);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -503,6 +502,7 @@ std::optional<StreamRun> SegmentIndex::stream(std::string_view key, const Fetch&
     std::string_view entry_key = take_string(r);
     int64_t first_version = static_cast<int64_t>(r.get<uint64_t>());
     uint32_t count = r.get<uint32_t>();
+    if (!r.ok() || count > r.left() / kStreamEventBytes) damaged("a stream table is malformed");
     if (entry_key != key) {
       r.take(static_cast<size_t>(count) * kStreamEventBytes);
       continue;

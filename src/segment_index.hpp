@@ -19,9 +19,18 @@
 #include <string_view>
 #include <vector>
 
+#include "atomservices/errors.hpp"
 #include "atomservices/ids.hpp"
 
 namespace atomservices {
+
+// Damage in an index file (a frame failing its checksum, or content that does not add up):
+// STORE_CORRUPT, but the index derives from its segment, so the store rebuilds it.
+class IndexDamaged : public Error {
+ public:
+  explicit IndexDamaged(const std::string& what)
+      : Error(ErrorCode::STORE_CORRUPT, "a segment index is damaged (" + what + ")") {}
+};
 
 // Where an event's JSON is in its segment file, and its checksum.
 struct BodyLocation {
@@ -96,8 +105,9 @@ struct StreamRun {
 // through `fetch`, which returns a frame's checked payload (or throws STORE_CORRUPT).
 class SegmentIndex {
  public:
-  // A frame of the index file, checked: its payload, valid until the next call (or throws STORE_CORRUPT).
-  using Fetch = std::function<std::string_view(uint64_t at, uint32_t length)>;
+  // A frame of the index file, checked: its payload, valid until the next call (or throws
+  // IndexDamaged). `once`: a lookup frame, which the index keeps, so no cache need hold it.
+  using Fetch = std::function<std::string_view(uint64_t at, uint32_t length, bool once)>;
 
   // The index in a file of `file_bytes` bytes whose last bytes are `tail` (at least the
   // trailer), read with `read(at, length)`; nothing when it is not a valid index of a

@@ -24,6 +24,34 @@ constexpr size_t kRememberedVersions = 1 << 16;
 
 }  // namespace
 
+// Runs a search of a closed segment's index. An index found damaged is rebuilt from its
+// segment (which it derives from) and the search runs again; damage found twice is the
+// store's.
+template <class Search>
+auto SegmentStore::searched(const Segment& segment, Search&& search) const {
+  auto fetch = [&](uint64_t at, uint32_t length, bool once) { return index_frame(segment, at, length, once); };
+  try {
+    return search(*segment.index, SegmentIndex::Fetch(fetch));
+  } catch (const IndexDamaged&) {
+    rebuild_index(segment);
+  }
+  try {
+    return search(*segment.index, SegmentIndex::Fetch(fetch));
+  } catch (const IndexDamaged& e) {
+    if (!corruption_) corruption_ = Corruption{index_path_of(segment.first).substr(options_.directory.size() + 1), 0, e.what()};
+    throw;
+  }
+}
+
+// Indexes are derived data: rebuilding one changes what the store knows, not what it holds.
+void SegmentStore::rebuild_index(const Segment& segment) const {
+  auto& self = const_cast<SegmentStore&>(*this);
+  self.forget_readers();  // the damaged file's descriptor and cached pieces
+  Segment rebuilt = segment;
+  self.index_closed(rebuilt, path_of(segment.first), index_path_of(segment.first), false);
+  segment.index = rebuilt.index;
+}
+
 // Bodies of the active segment are read as they are (it still grows, so nothing of it is
 // cached), from memory while not yet written; closed segments go through the cache.
 std::string_view SegmentStore::read(uint64_t position, uint64_t at, uint32_t length) const {
@@ -51,8 +79,8 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
   if (known != sealed_versions_.end()) return known->second;
   int64_t version = 0;
   for (auto it = closed_.rbegin(); it != closed_.rend() && version == 0; ++it) {
-    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
-    if (auto run = it->index->stream(stream_key, fetch)) version = run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
+    auto run = searched(*it, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.stream(stream_key, fetch); });
+    if (run) version = run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
   }
   if (sealed_versions_.size() >= kRememberedVersions) sealed_versions_.clear();
   sealed_versions_.emplace(stream_key, version);
@@ -61,8 +89,8 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
 
 std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
-    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(*it, at, length); };
-    if (auto found = it->index->find(id, fetch)) return checked_body(*it, found->second);
+    auto found = searched(*it, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.find(id, fetch); });
+    if (found) return checked_body(*it, found->second);
   }
   return std::nullopt;
 }
@@ -71,8 +99,7 @@ std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) con
 void SegmentStore::each_sealed_version(std::string_view stream_key, int64_t from, int64_t to,
                                        const std::function<bool(const Segment&, const StreamRun&, size_t)>& visit) const {
   for (const Segment& segment : closed_) {
-    auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
-    auto run = segment.index->stream(stream_key, fetch);
+    auto run = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.stream(stream_key, fetch); });
     if (!run) continue;
     for (size_t i = 0; i < run->positions.size(); ++i) {
       int64_t version = run->first_version + static_cast<int64_t>(i);
@@ -97,8 +124,9 @@ void SegmentStore::sealed_positions(std::string_view stream_key, int64_t from, i
 
 std::string_view SegmentStore::sealed_body(uint64_t position) const {
   const Segment& segment = closed_holding(position);
-  auto fetch = [&](uint64_t at, uint32_t length) { return index_frame(segment, at, length); };
-  return checked_body(segment, segment.index->body(position, fetch));
+  BodyLocation location =
+      searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.body(position, fetch); });
+  return checked_body(segment, location);
 }
 
 std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {
@@ -107,11 +135,11 @@ std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLo
   bool in_one_block = location.length > 0 && (location.at + location.length - 1) / kBlock == index;
   if (in_one_block && location.at + location.length <= segment.bytes) {
     CachedBlock& block = closed_block(segment, index);
-    auto offset = static_cast<uint16_t>(location.at - index * kBlock);
-    std::string_view body = std::string_view(block.bytes).substr(offset, location.length);
-    if (std::find(block.checked.begin(), block.checked.end(), offset) != block.checked.end()) return body;
+    CachedBlock::Checked checked{static_cast<uint16_t>(location.at - index * kBlock), static_cast<uint16_t>(location.length), location.crc};
+    std::string_view body = std::string_view(block.bytes).substr(checked.offset, location.length);
+    if (std::find(block.checked.begin(), block.checked.end(), checked) != block.checked.end()) return body;
     if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
-    block.checked.push_back(offset);
+    block.checked.push_back(checked);
     return body;
   }
   std::string_view body = read_closed(segment, location.at, location.length);
@@ -153,9 +181,9 @@ std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, 
   return scratch_;
 }
 
-// A frame of a closed segment's index file, checked; table frames go through the cache,
-// lookup frames (read once, then kept by the index) do not.
-std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length) const {
+// A frame of a closed segment's index file, checked; table frames and pages go through the
+// cache, lookup frames (read once, then kept by the index) do not.
+std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length, bool once) const {
   constexpr uint64_t kIndexFile = 1ull << 63;  // cache keys apart from the segment's own blocks
   auto load = [&] {
     const std::string path = index_path_of(segment.first);
@@ -163,14 +191,14 @@ std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, 
     files::read_at(reader_for(path), bytes.data(), length, at, path);
     frames::Frame frame = frames::read(bytes, 0);
     if (frame.status != frames::Status::Ok || frame.end != bytes.size()) {
-      corruption_ = Corruption{path.substr(options_.directory.size() + 1), at, "an index record fails its checksum"};
-      refuse_if_corrupt();
+      throw IndexDamaged("a record at byte " + std::to_string(at) + " of " + path.substr(options_.directory.size() + 1) +
+                         " fails its checksum");
     }
     bytes.erase(0, static_cast<size_t>(frame.payload.data() - bytes.data()));
     bytes.resize(frame.payload.size());
     return bytes;
   };
-  if (length > 4 * BlockCache::kBlockBytes) return lookup_scratch_ = load();
+  if (once) return lookup_scratch_ = load();
   return cache_.get(segment.first | kIndexFile, at, load).bytes;
 }
 

@@ -278,9 +278,15 @@ void SegmentStore::index_closed(Segment& segment, const std::string& segment_pat
   if (corruption_) return;
   const std::string temporary = index_path + ".tmp";
   int fd = files::open_for_append(temporary, true);
-  files::write_at(fd, bytes, 0, temporary);
+  try {
+    files::write_at(fd, bytes, 0, temporary);
+    synced_file(fd);  // whole on disk before its name is: a summary must not outlive its pages
+  } catch (...) {
+    files::close(fd);
+    throw;
+  }
   files::close(fd);
-  files::rename(temporary, index_path);  // an index cut short by a crash fails its checks and is rebuilt
+  files::rename(temporary, index_path);
   directory_dirty_ = true;
 }
 

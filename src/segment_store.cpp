@@ -51,12 +51,12 @@ SegmentStore::SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> 
 SegmentStore::~SegmentStore() { release(); }
 
 void SegmentStore::close() {
-  bool seal = options_.seal_at_close_bytes > 0 && active_fd_ >= 0 && !corruption_ && active_.events > 0 &&
-              active_.bytes >= options_.seal_at_close_bytes;
+  bool seal = options_.seal_at_close_bytes > 0 && active_fd_ >= 0 && !corruption_ && !sync_failed_ &&
+              active_.events > 0 && active_.bytes >= options_.seal_at_close_bytes;
   try {
     if (seal) {
       seal_active();
-      syncer_->sync_directory(options_.directory);
+      synced_directory(options_.directory);
       directory_dirty_ = false;
     }
   } catch (const Error&) {
@@ -120,12 +120,12 @@ void SegmentStore::start_segment() {
 // its index; the log keeps no events in memory after it.
 void SegmentStore::seal_active() {
   write_pending();
-  if (active_dirty_) syncer_->sync_file(active_fd_);
+  synced_file(active_fd_);  // even when nothing was written since the open: what it recovered is sealed
   active_dirty_ = false;
+  Segment closed = active_;
+  index_closed(closed, path_of(closed.first), index_path_of(closed.first), false);  // failing, it stays active
   files::close(active_fd_);
   active_fd_ = -1;
-  Segment closed = active_;
-  index_closed(closed, path_of(closed.first), index_path_of(closed.first), false);
   closed_.push_back(std::move(closed));
   log_.seal();
   sealed_versions_.clear();
@@ -172,7 +172,7 @@ void SegmentStore::merge(size_t from) {
       merged.bytes += files::copy_into(fd, merged.bytes, temporary, path_of(closed_[i].first), head.size());
       moves.push_back(static_cast<int64_t>(lands_at) - static_cast<int64_t>(head.size()));
     }
-    syncer_->sync_file(fd);
+    synced_file(fd);
   } catch (...) {
     files::close(fd);
     files::remove(temporary);
@@ -192,7 +192,7 @@ void SegmentStore::merge(size_t from) {
   forget_readers();  // the inputs' descriptors name files about to be replaced or removed
   files::rename(temporary, target);
   files::rename(index_temporary, index_path_of(merged.first));
-  syncer_->sync_directory(options_.directory);
+  synced_directory(options_.directory);
   for (size_t i = 1; i < inputs.size(); ++i) {
     files::remove(path_of(inputs[i].first));
     files::remove(index_path_of(inputs[i].first));
@@ -263,10 +263,30 @@ void SegmentStore::compact() {
 
 void SegmentStore::sync() {
   if (active_fd_ >= 0) write_pending();
-  if (active_dirty_ && active_fd_ >= 0) syncer_->sync_file(active_fd_);
+  if (active_dirty_ && active_fd_ >= 0) synced_file(active_fd_);
   active_dirty_ = false;
-  if (directory_dirty_) syncer_->sync_directory(options_.directory);
+  if (directory_dirty_) synced_directory(options_.directory);
   directory_dirty_ = false;
+}
+
+// A failed sync may have lost what was written (a retried fsync can succeed without it), so
+// close() seals nothing after one.
+void SegmentStore::synced_file(int fd) {
+  try {
+    syncer_->sync_file(fd);
+  } catch (...) {
+    sync_failed_ = true;
+    throw;
+  }
+}
+
+void SegmentStore::synced_directory(const std::string& path) {
+  try {
+    syncer_->sync_directory(path);
+  } catch (...) {
+    sync_failed_ = true;
+    throw;
+  }
 }
 
 StorageStats SegmentStore::stats() const {

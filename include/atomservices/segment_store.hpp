@@ -68,8 +68,14 @@ struct StorageStats {
 // A piece of an immutable file, and where in it the events already checked begin (an event
 // is checked against its checksum once per read from the file, not once per read from memory).
 struct CachedBlock {
+  struct Checked {
+    uint16_t offset;
+    uint16_t length;
+    uint32_t crc;
+    bool operator==(const Checked& o) const { return offset == o.offset && length == o.length && crc == o.crc; }
+  };
   std::string bytes;
-  std::vector<uint16_t> checked;
+  std::vector<Checked> checked;
 };
 
 // Pieces of immutable files (closed segments, index files), least recently used out first.
@@ -162,7 +168,8 @@ class SegmentStore : private LogStorage {
     uint64_t first = 0;   // global position of its first event
     uint64_t events = 0;
     uint64_t bytes = 0;
-    std::shared_ptr<const SegmentIndex> index;  // closed segments only
+    // Closed segments only; replaced when found damaged (it derives from the segment).
+    mutable std::shared_ptr<const SegmentIndex> index;
   };
   using RecordVisitor = std::function<bool(std::string_view payload, uint64_t payload_at)>;
 
@@ -178,7 +185,10 @@ class SegmentStore : private LogStorage {
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
   CachedBlock& closed_block(const Segment& segment, uint64_t index) const;
-  std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length) const;
+  std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length, bool once) const;
+  template <class Search>
+  auto searched(const Segment& segment, Search&& search) const;
+  void rebuild_index(const Segment& segment) const;
   int reader_for(const std::string& path) const;
   void forget_readers();
   [[noreturn]] void damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const;
@@ -201,6 +211,8 @@ class SegmentStore : private LogStorage {
   void start_segment();
   void seal_active();
   void release();
+  void synced_file(int fd);
+  void synced_directory(const std::string& path);
   void roll();
   void merge_closed();
   void merge(size_t from);
@@ -215,6 +227,7 @@ class SegmentStore : private LogStorage {
   std::string pending_;  // records of the active segment not yet written
   bool active_dirty_ = false;
   bool directory_dirty_ = false;
+  bool sync_failed_ = false;
   uint64_t torn_bytes_cut_ = 0;
   mutable std::optional<Corruption> corruption_;
   // For reading back: descriptors of closed segments and index files, the cache of their

@@ -90,7 +90,8 @@ as::SegmentStoreOptions segment_options(const std::string& directory, const val&
   options.segment_bytes = sizes["segmentBytes"].as<size_t>();
   options.max_merged_bytes = sizes["maxMergedBytes"].as<size_t>();
   options.cache_bytes = sizes["cacheBytes"].as<size_t>();
-  options.seal_at_close_bytes = sizes["sealAtCloseBytes"].as<size_t>();
+  val seal = sizes["sealAtCloseBytes"];
+  options.seal_at_close_bytes = seal.isUndefined() ? 0 : seal.as<size_t>();
   options.auto_merge = auto_merge;
   return options;
 }

@@ -293,3 +293,35 @@ TEST_CASE("a missing or damaged index file is rebuilt from its segment, the same
   append_versions(*store, 21, 21, "a1");
   CHECK(store->log().read_stream("Account", "a1", {}).find("\"_version\":21") != std::string::npos);
 }
+
+TEST_CASE("an index damaged past its summary is rebuilt when the damage is read, and the store goes on") {
+  TempDir dir;
+  std::string all;
+  {
+    auto store = open(small(dir.path));
+    for (int v = 1; v <= 20; ++v) {
+      append_versions(*store, v, v, "a1");
+      append_versions(*store, v, v, "b1");
+    }
+    store->sync();
+    all = store->log().read_all({});
+  }
+  auto indexes = dir.files(".idx");
+  REQUIRE(indexes.size() >= 2);
+  std::vector<std::string> originals;
+  for (const std::string& name : indexes) {
+    originals.push_back(dir.read(name));
+    std::string damaged = originals.back();
+    damaged[20] ^= 0x40;           // in its first table frame
+    damaged[damaged.size() / 2] ^= 0x40;  // and further in: a page or a lookup frame
+    dir.write(name, damaged);
+  }
+  auto store = open(small(dir.path));  // the active segment's streams are searched in every index
+  CHECK(store->corruption() == std::nullopt);
+  CHECK(store->log().read_all({}) == all);
+  CHECK(store->log().read_stream("Account", "b1", {}).find("\"_version\":20") != std::string::npos);
+  CHECK(store->log().version("Account", "a1") == 20);
+  append_versions(*store, 21, 21, "a1");
+  CHECK(store->corruption() == std::nullopt);
+  for (size_t n = 0; n < indexes.size(); ++n) CHECK(dir.read(indexes[n]) == originals[n]);
+}

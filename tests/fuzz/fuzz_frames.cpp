@@ -1,5 +1,6 @@
 // The record decoder on arbitrary bytes, walked the way SegmentStore's recovery walks a
-// segment. Every record it accepts must encode back to exactly the bytes it came from.
+// segment. Every record it accepts must encode back to exactly the payload it came from (the
+// fuzzing build takes any checksum, so frames are compared by payload).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,8 +17,13 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
+void check_encodes_to(const std::string& encoded, std::string_view payload) {
+  frames::Frame again = frames::read(encoded, 0);
+  check(again.status == frames::Status::Ok && again.end == encoded.size() && again.payload == payload);
+}
+
 // A well-formed batch payload, re-encoded, must give back the frame it was read from.
-void check_batch(const std::vector<frames::StoredEvent>& stored, std::string_view frame) {
+void check_batch(const std::vector<frames::StoredEvent>& stored, std::string_view payload) {
   std::vector<Event> events;
   for (const auto& s : stored) {
     Event e;
@@ -28,7 +34,7 @@ void check_batch(const std::vector<frames::StoredEvent>& stored, std::string_vie
     e.json = s.json;
     events.push_back(std::move(e));
   }
-  check(frames::batch(events, std::vector<bool>(events.size(), false)) == frame);
+  check_encodes_to(frames::batch(events, std::vector<bool>(events.size(), false)), payload);
 }
 
 }  // namespace
@@ -43,11 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     check(f.end > offset && f.end <= bytes.size());
-    std::string_view frame = bytes.substr(offset, f.end - offset);
-    if (auto first = frames::read_header(f.payload)) check(frames::header(*first) == frame);
-    if (auto events = frames::read_batch(f.payload)) check_batch(*events, frame);
-    if (auto snapshot = frames::read_snapshot(f.payload)) check(frames::snapshot(*snapshot) == frame);
-    if (auto checkpoint = frames::read_checkpoint(f.payload)) check(frames::checkpoint(*checkpoint) == frame);
+    if (auto first = frames::read_header(f.payload)) check_encodes_to(frames::header(*first), f.payload);
+    if (auto events = frames::read_batch(f.payload)) check_batch(*events, f.payload);
+    if (auto snapshot = frames::read_snapshot(f.payload)) check_encodes_to(frames::snapshot(*snapshot), f.payload);
+    if (auto checkpoint = frames::read_checkpoint(f.payload)) check_encodes_to(frames::checkpoint(*checkpoint), f.payload);
     offset = f.end;
   }
   return 0;

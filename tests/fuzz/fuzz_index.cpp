@@ -23,7 +23,7 @@ uint64_t read_u64(const uint8_t* data) {
 
 void look_up(const SegmentIndex& index, std::string_view file) {
   std::string payload;
-  auto fetch = [&](uint64_t at, uint32_t length) -> std::string_view {
+  auto fetch = [&](uint64_t at, uint32_t length, bool) -> std::string_view {
     if (at > file.size() || length > file.size() - at) throw Error(ErrorCode::STORE_CORRUPT, "past the end");
     frames::Frame frame = frames::read(file.substr(at, length), 0);
     if (frame.status != frames::Status::Ok) throw Error(ErrorCode::STORE_CORRUPT, "bad frame");
