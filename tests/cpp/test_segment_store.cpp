@@ -55,6 +55,19 @@ void append_versions(SegmentStore& store, int from, int to, const std::string& a
   }
 }
 
+// Versions 1 to 20 of a1 and b1 in turns over several segments (with a checkpoint every
+// fifth pair, if asked), synced; returns the whole log as read back.
+std::string interleaved_streams(const std::string& directory, bool checkpoints) {
+  auto store = open(small(directory));
+  for (int v = 1; v <= 20; ++v) {
+    append_versions(*store, v, v, "a1");
+    append_versions(*store, v, v, "b1");
+    if (checkpoints && v % 5 == 0) store->put_checkpoint("projection", static_cast<uint64_t>(2 * v));
+  }
+  store->sync();
+  return store->log().read_all({});
+}
+
 }  // namespace
 
 TEST_CASE("a durable store keeps its events across reopen") {
@@ -263,17 +276,7 @@ TEST_CASE("closed segments open from their index files, and damage in them is fo
 
 TEST_CASE("a missing or damaged index file is rebuilt from its segment, the same as it was") {
   TempDir dir;
-  std::string all;
-  {
-    auto store = open(small(dir.path));
-    for (int v = 1; v <= 20; ++v) {
-      append_versions(*store, v, v, "a1");
-      append_versions(*store, v, v, "b1");
-      if (v % 5 == 0) store->put_checkpoint("projection", static_cast<uint64_t>(2 * v));
-    }
-    store->sync();
-    all = store->log().read_all({});
-  }
+  std::string all = interleaved_streams(dir.path, true);
   auto indexes = dir.files(".idx");
   REQUIRE(indexes.size() >= 2);
   std::string original = dir.read(indexes[0]), damaged = dir.read(indexes[1]);
@@ -296,16 +299,7 @@ TEST_CASE("a missing or damaged index file is rebuilt from its segment, the same
 
 TEST_CASE("an index damaged past its summary is rebuilt when the damage is read, and the store goes on") {
   TempDir dir;
-  std::string all;
-  {
-    auto store = open(small(dir.path));
-    for (int v = 1; v <= 20; ++v) {
-      append_versions(*store, v, v, "a1");
-      append_versions(*store, v, v, "b1");
-    }
-    store->sync();
-    all = store->log().read_all({});
-  }
+  std::string all = interleaved_streams(dir.path, false);
   auto indexes = dir.files(".idx");
   REQUIRE(indexes.size() >= 2);
   std::vector<std::string> originals;
