@@ -34,11 +34,6 @@ uint64_t mix(uint64_t x) {  // splitmix64's finaliser
 
 bool id_less(const Uuid128& a, const Uuid128& b) { return a.high != b.high ? a.high < b.high : a.low < b.low; }
 
-struct FrameRefOf {  // a table frame's place, as a lookup frame gives it
-  uint64_t at;
-  uint32_t length;
-};
-
 [[noreturn]] void damaged(const std::string& what) { throw IndexDamaged(what); }
 
 // Starts a table frame of `kind`; `flush` frames what was gathered and notes where it went.
@@ -332,18 +327,12 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
 
 namespace {
 
-// A lookup frame's table references to its end, each within the tables (before `end`).
-template <class Key, class TakeKey>
-std::vector<std::pair<Key, FrameRefOf>> take_refs(Reader& r, uint64_t end, TakeKey&& take_key) {
-  std::vector<std::pair<Key, FrameRefOf>> refs;
-  while (r.ok() && r.left() > 0) {
-    Key key = take_key();
-    uint64_t at = r.get<uint64_t>();
-    uint32_t length = r.get<uint32_t>();
-    if (!r.ok() || at > end || length > end - at) damaged("a table reference points outside its tables");
-    refs.emplace_back(std::move(key), FrameRefOf{at, length});
-  }
-  return refs;
+// A table frame's place, as a lookup frame or page gives it: within the tables (before `end`).
+SegmentIndex::FrameRef take_ref(Reader& r, uint64_t end) {
+  uint64_t at = r.get<uint64_t>();
+  uint32_t length = r.get<uint32_t>();
+  if (!r.ok() || at > end || length > end - at) damaged("a table reference points outside its tables");
+  return {at, length};
 }
 
 void take_bloom(Reader& r, Bloom& bloom) {
@@ -365,7 +354,7 @@ const std::vector<SegmentIndex::FrameRef>& SegmentIndex::body_frames(const Fetch
   if (body_frames_) return *body_frames_;
   Reader r(table(fetch, body_lookup_at_.at, body_lookup_at_.length, kBodyLookup));
   std::vector<FrameRef> refs;
-  for (const auto& [none, ref] : take_refs<char>(r, body_lookup_at_.at, [] { return '\0'; })) refs.push_back({ref.at, ref.length});
+  while (r.left() > 0) refs.push_back(take_ref(r, body_lookup_at_.at));
   if (!r.done() || refs.size() != (events_ + kBodiesPerFrame - 1) / kBodiesPerFrame) {
     damaged("the body lookup does not match the segment's count");
   }
@@ -377,8 +366,9 @@ const SegmentIndex::IdLookup& SegmentIndex::id_lookup(const Fetch& fetch) const 
   Reader r(table(fetch, id_lookup_at_.at, id_lookup_at_.length, kIdLookup));
   IdLookup lookup;
   take_bloom(r, lookup.bloom);
-  for (auto& [id, ref] : take_refs<Uuid128>(r, id_lookup_at_.at, [&r] { return Uuid128{r.get<uint64_t>(), r.get<uint64_t>()}; })) {
-    lookup.frames.emplace_back(id, FrameRef{ref.at, ref.length});
+  while (r.left() > 0) {
+    Uuid128 first_id{r.get<uint64_t>(), r.get<uint64_t>()};
+    lookup.frames.emplace_back(first_id, take_ref(r, id_lookup_at_.at));
   }
   if (!r.done() || lookup.frames.size() != (events_ + kIdsPerFrame - 1) / kIdsPerFrame) {
     damaged("the id lookup does not match the segment's count");
@@ -404,11 +394,7 @@ const SegmentIndex::StreamLookup& SegmentIndex::stream_lookup(const Fetch& fetch
   while (entries.left() > 0) {
     uint32_t start = static_cast<uint32_t>(lookup.bytes.size() - entries.left());
     take_string(entries);
-    uint64_t at = entries.get<uint64_t>();
-    uint32_t length = entries.get<uint32_t>();
-    if (!entries.ok() || at > stream_lookup_at_.at || length > stream_lookup_at_.at - at) {
-      damaged("a table reference points outside its tables");
-    }
+    take_ref(entries, stream_lookup_at_.at);
     lookup.entries.push_back(start);
   }
   return *(streams_ = std::move(lookup));
@@ -489,11 +475,9 @@ std::optional<StreamRun> SegmentIndex::stream(std::string_view key, const Fetch&
   Reader refs(table(fetch, page_ref.at, page_ref.length, kStreamRefs));
   while (refs.left() > 0) {
     std::string_view first_key = take_string(refs);
-    uint64_t at = refs.get<uint64_t>();
-    uint32_t length = refs.get<uint32_t>();
-    if (!refs.ok() || at > lookup.bloom_at || length > lookup.bloom_at - at) damaged("a stream reference is malformed");
+    FrameRef ref = take_ref(refs, lookup.bloom_at);
     if (key < first_key) break;
-    found = FrameRef{at, length};
+    found = ref;
   }
   if (!found) return std::nullopt;
   const FrameRef ref = *found;

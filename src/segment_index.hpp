@@ -105,6 +105,11 @@ struct StreamRun {
 // through `fetch`, which returns a frame's checked payload (or throws STORE_CORRUPT).
 class SegmentIndex {
  public:
+  // Where a frame of the index file is.
+  struct FrameRef {
+    uint64_t at;
+    uint32_t length;
+  };
   // A frame of the index file, checked: its payload, valid until the next call (or throws
   // IndexDamaged). `once`: a lookup frame, which the index keeps, so no cache need hold it.
   using Fetch = std::function<std::string_view(uint64_t at, uint32_t length, bool once)>;
@@ -129,10 +134,6 @@ class SegmentIndex {
   std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
 
  private:
-  struct FrameRef {
-    uint64_t at;
-    uint32_t length;
-  };
   struct IdLookup {
     std::vector<std::pair<Uuid128, FrameRef>> frames;
     Bloom bloom;
