@@ -82,6 +82,12 @@ uint64_t size_of(const std::string& path) {
   return static_cast<uint64_t>(info.st_size);
 }
 
+uint64_t size_of(int fd, const std::string& path) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) fail("read the size of", path);
+  return static_cast<uint64_t>(info.st_size);
+}
+
 void read_at(int fd, char* into, size_t size, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < size) {

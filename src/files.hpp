@@ -14,6 +14,7 @@ std::string read_all(const std::string& path);
 int open_for_append(const std::string& path, bool create_new);
 int open_for_reading(const std::string& path);
 uint64_t size_of(const std::string& path);
+uint64_t size_of(int fd, const std::string& path);
 // Reads exactly `size` bytes at `offset`; a short file is STORE_CORRUPT.
 void read_at(int fd, char* into, size_t size, uint64_t offset, const std::string& path);
 void write_at(int fd, std::string_view bytes, uint64_t offset, const std::string& path);

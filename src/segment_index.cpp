@@ -288,14 +288,19 @@ std::string IndexBuilder::finish(uint64_t segment_bytes) const {
 std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::function<std::string(uint64_t, uint32_t)>& read,
                                                uint64_t first, uint64_t segment_bytes) {
   if (file_bytes < kTrailerBytes) return std::nullopt;
-  std::string trailer = read(file_bytes - kTrailerBytes, kTrailerBytes);
-  Reader t(trailer);
+  // One read for the trailer, the summary and (when small) the stream lookup before it.
+  const uint64_t tail_at = file_bytes - std::min<uint64_t>(file_bytes, kTailBytes);
+  const std::string tail = read(tail_at, static_cast<uint32_t>(file_bytes - tail_at));
+  auto from_file = [&](uint64_t at, uint32_t length) {
+    return at >= tail_at ? tail.substr(static_cast<size_t>(at - tail_at), length) : read(at, length);
+  };
+  Reader t(std::string_view(tail).substr(tail.size() - kTrailerBytes));
   uint64_t summary_at = t.get<uint64_t>();
   uint32_t summary_bytes = t.get<uint32_t>();
   if (t.get<uint32_t>() != kTrailerMagic || summary_at > file_bytes || summary_bytes != file_bytes - summary_at - kTrailerBytes) {
     return std::nullopt;
   }
-  std::string framed = read(summary_at, summary_bytes);
+  std::string framed = from_file(summary_at, summary_bytes);
   frames::Frame frame = frames::read(framed, 0);
   if (frame.status != frames::Status::Ok || frame.end != framed.size()) return std::nullopt;
   Reader r(frame.payload);
@@ -322,7 +327,28 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
     index.checkpoints_[name] = r.get<uint64_t>();
   }
   if (!r.done()) return std::nullopt;
+  if (index.stream_lookup_at_.at >= tail_at && !index.take_stream_lookup(tail.substr(index.stream_lookup_at_.at - tail_at,
+                                                                                       index.stream_lookup_at_.length))) {
+    return std::nullopt;
+  }
   return index;
+}
+
+// The stream lookup, already read with the summary: a cold rehydration then reads only a
+// Bloom page, a reference page and a table frame of each segment.
+bool SegmentIndex::take_stream_lookup(std::string framed) {
+  std::string payload;
+  Fetch from_tail = [&](uint64_t, uint32_t, bool) -> std::string_view {
+    frames::Frame frame = frames::read(framed, 0);
+    if (frame.status != frames::Status::Ok || frame.end != framed.size()) damaged("the stream lookup fails its checksum");
+    return payload.assign(frame.payload);
+  };
+  try {
+    stream_lookup(from_tail);
+    return true;
+  } catch (const IndexDamaged&) {
+    return false;
+  }
 }
 
 namespace {

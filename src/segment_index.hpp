@@ -121,6 +121,8 @@ class SegmentIndex {
                                           uint64_t first, uint64_t segment_bytes);
   // Bytes of the trailer, which the file's last bytes are.
   static constexpr size_t kTrailerBytes = 16;
+  // Bytes read from the file's end at open: the trailer, the summary, the stream lookup.
+  static constexpr size_t kTailBytes = 8 << 10;
 
   uint64_t first() const { return first_; }
   uint64_t events() const { return events_; }
@@ -153,6 +155,7 @@ class SegmentIndex {
   const std::vector<FrameRef>& body_frames(const Fetch& fetch) const;
   const IdLookup& id_lookup(const Fetch& fetch) const;
   const StreamLookup& stream_lookup(const Fetch& fetch) const;
+  bool take_stream_lookup(std::string framed);
 
   uint64_t first_ = 0, events_ = 0;
   FrameRef body_lookup_at_{}, id_lookup_at_{}, stream_lookup_at_{};

@@ -136,7 +136,7 @@ std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLo
   if (in_one_block && location.at + location.length <= segment.bytes) {
     CachedBlock& block = closed_block(segment, index);
     CachedBlock::Checked checked{static_cast<uint16_t>(location.at - index * kBlock), static_cast<uint16_t>(location.length), location.crc};
-    std::string_view body = std::string_view(block.bytes).substr(checked.offset, location.length);
+    std::string_view body = block.bytes().substr(checked.offset, location.length);
     if (std::find(block.checked.begin(), block.checked.end(), checked) != block.checked.end()) return body;
     if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
     block.checked.push_back(checked);
@@ -154,23 +154,22 @@ void SegmentStore::damaged_at(const Segment& segment, uint64_t offset, const std
 }
 
 CachedBlock& SegmentStore::closed_block(const Segment& segment, uint64_t index) const {
-  return cache_.get(segment.first, index, [&] {
+  return cache_.get(segment.first, index, [&](CachedBlock& block) {
     constexpr uint64_t kBlock = BlockCache::kBlockBytes;
-    const std::string path = path_of(segment.first);
     uint64_t start = index * kBlock;
     if (start >= segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
-    std::string bytes(static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start)), '\0');
-    files::read_at(reader_for(path), bytes.data(), bytes.size(), start, path);
-    return bytes;
+    size_t size = static_cast<size_t>(std::min<uint64_t>(kBlock, segment.bytes - start));
+    const Reader& reader = reader_for(segment.first, false);
+    files::read_at(reader.fd, block.reset(size), size, start, reader.path);
   });
 }
 
 std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, uint32_t length) const {
   constexpr uint64_t kBlock = BlockCache::kBlockBytes;
-  auto block = [&](uint64_t index) -> const std::string& { return closed_block(segment, index).bytes; };
+  auto block = [&](uint64_t index) { return closed_block(segment, index).bytes(); };
   if (at + length > segment.bytes) damaged_at(segment, at, "an index points past the end of its segment");
   uint64_t first = at / kBlock, last = (at + length - (length > 0 ? 1 : 0)) / kBlock;
-  if (first == last) return std::string_view(block(first)).substr(at - first * kBlock, length);
+  if (first == last) return block(first).substr(at - first * kBlock, length);
   scratch_.clear();
   for (uint64_t index = first; index <= last; ++index) {
     std::string_view piece = block(index);
@@ -184,40 +183,46 @@ std::string_view SegmentStore::read_closed(const Segment& segment, uint64_t at, 
 // A frame of a closed segment's index file, checked; table frames and pages go through the
 // cache, lookup frames (read once, then kept by the index) do not.
 std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, uint32_t length, bool once) const {
-  constexpr uint64_t kIndexFile = 1ull << 63;  // cache keys apart from the segment's own blocks
-  auto load = [&] {
-    const std::string path = index_path_of(segment.first);
-    std::string bytes(length, '\0');
-    files::read_at(reader_for(path), bytes.data(), length, at, path);
-    frames::Frame frame = frames::read(bytes, 0);
-    if (frame.status != frames::Status::Ok || frame.end != bytes.size()) {
-      throw IndexDamaged("a record at byte " + std::to_string(at) + " of " + path.substr(options_.directory.size() + 1) +
+  const Reader& reader = reader_for(segment.first, true);
+  auto load = [&](char* into) {
+    files::read_at(reader.fd, into, length, at, reader.path);
+    frames::Frame frame = frames::read(std::string_view(into, length), 0);
+    if (frame.status != frames::Status::Ok || frame.end != length) {
+      throw IndexDamaged("a record at byte " + std::to_string(at) + " of " + reader.path.substr(options_.directory.size() + 1) +
                          " fails its checksum");
     }
-    bytes.erase(0, static_cast<size_t>(frame.payload.data() - bytes.data()));
-    bytes.resize(frame.payload.size());
-    return bytes;
+    return frame.payload;
   };
-  if (once) return lookup_scratch_ = load();
-  return cache_.get(segment.first | kIndexFile, at, load).bytes;
+  if (once) {
+    lookup_scratch_.resize(length);
+    std::string_view payload = load(lookup_scratch_.data());
+    return std::string_view(lookup_scratch_).substr(static_cast<size_t>(payload.data() - lookup_scratch_.data()), payload.size());
+  }
+  return cache_.get(segment.first | kIndexFile, at, [&](CachedBlock& block) {
+    char* into = block.reset(length);
+    std::string_view payload = load(into);
+    block.keep(static_cast<size_t>(payload.data() - into), payload.size());
+  }).bytes();
 }
 
-int SegmentStore::reader_for(const std::string& path) const {
-  auto found = readers_.find(path);
+const SegmentStore::Reader& SegmentStore::reader_for(uint64_t first, bool index_file) const {
+  const uint64_t key = index_file ? first | kIndexFile : first;
+  auto found = readers_.find(key);
   if (found != readers_.end()) return found->second;
+  std::string path = index_file ? index_path_of(first) : path_of(first);
   int fd = files::open_for_reading(path);
-  readers_.emplace(path, fd);
-  return fd;
+  return readers_.emplace(key, Reader{fd, std::move(path)}).first->second;
 }
 
 void SegmentStore::forget_readers() {
-  for (auto& [path, fd] : readers_) files::close(fd);
+  for (auto& [key, reader] : readers_) files::close(reader.fd);
   readers_.clear();
   cache_.clear();
 }
 
 void BlockCache::clear() {
   order_.clear();
+  spare_.clear();
   where_.clear();
   bytes_ = 0;
 }

@@ -135,6 +135,7 @@ void SegmentStore::adopt(Segment segment) {
   closed_.push_back(std::move(segment));
 }
 
+// The descriptor stays open for the reads that follow: one open of each file per store.
 std::shared_ptr<const SegmentIndex> SegmentStore::load_index(const Segment& segment) const {
   const std::string path = index_path_of(segment.first);
   int fd = ::open(path.c_str(), O_RDONLY);
@@ -146,11 +147,11 @@ std::shared_ptr<const SegmentIndex> SegmentStore::load_index(const Segment& segm
       files::read_at(fd, bytes.data(), length, at, path);
       return bytes;
     };
-    index = SegmentIndex::open(files::size_of(path), read, segment.first, segment.bytes);
+    index = SegmentIndex::open(files::size_of(fd, path), read, segment.first, segment.bytes);
   } catch (const Error&) {
     index.reset();  // unreadable: rebuilt from the segment
   }
-  files::close(fd);
+  if (!index || !readers_.emplace(segment.first | kIndexFile, Reader{fd, path}).second) files::close(fd);
   return index ? std::make_shared<const SegmentIndex>(std::move(*index)) : nullptr;
 }
 

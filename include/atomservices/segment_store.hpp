@@ -5,6 +5,7 @@
 // file count stays small and each commit writes only the batch. Opening a store reads each
 // closed segment's index summary and scans only the active segment's frames (cutting a torn
 // tail, and indexing it in memory from the frames' own fields, without parsing any JSON).
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -74,16 +76,39 @@ struct CachedBlock {
     uint32_t crc;
     bool operator==(const Checked& o) const { return offset == o.offset && length == o.length && crc == o.crc; }
   };
-  std::string bytes;
+  std::string_view bytes() const { return std::string_view(data_.get() + begin_, size_); }
+  // Room for `size` bytes for a read to fill, reusing what an evicted block held (a cold
+  // read would otherwise allocate and zero every piece before reading over it).
+  char* reset(size_t size) {
+    checked.clear();
+    if (size > capacity_) {
+      data_.reset(new char[size]);
+      capacity_ = size;
+    }
+    begin_ = 0;
+    size_ = size;
+    return data_.get();
+  }
+  // Keeps only `size` bytes from `begin` of what was read (a frame's payload).
+  void keep(size_t begin, size_t size) {
+    begin_ += begin;
+    size_ = size;
+  }
   std::vector<Checked> checked;
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t begin_ = 0, size_ = 0, capacity_ = 0;
 };
 
 // Pieces of immutable files (closed segments, index files), least recently used out first.
 class BlockCache {
  public:
   static constexpr size_t kBlockBytes = 4 << 10;  // a page: a random read costs little more than its event
-  explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
-  // The block, read by `load` (which returns its bytes) when it is not cached.
+  explicit BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {
+    where_.reserve(std::min<size_t>(capacity_bytes / kBlockBytes + 1, 1 << 16));
+  }
+  // The block, filled by `load(CachedBlock&)` when it is not cached.
   template <class Load>
   CachedBlock& get(uint64_t file, uint64_t block, Load&& load);
   void clear();
@@ -96,8 +121,10 @@ class BlockCache {
   struct KeyHash {
     size_t operator()(const Key& key) const { return std::hash<uint64_t>()(key.first * 0x9E3779B97F4A7C15ull ^ key.second); }
   };
-  std::list<std::pair<Key, CachedBlock>> order_;  // most recent first
-  std::unordered_map<Key, std::list<std::pair<Key, CachedBlock>>::iterator, KeyHash> where_;
+  using Entries = std::list<std::pair<Key, CachedBlock>>;
+  Entries order_;  // most recent first
+  Entries spare_;  // one evicted entry, whose memory the next miss reuses
+  std::unordered_map<Key, Entries::iterator, KeyHash> where_;
   size_t capacity_;  // bytes
   uint64_t hits_ = 0, misses_ = 0, bytes_ = 0;
 };
@@ -112,15 +139,21 @@ CachedBlock& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
     return found->second->second;
   }
   ++misses_;
-  CachedBlock loaded{load(), {}};
-  while (!order_.empty() && bytes_ + loaded.bytes.size() > capacity_) {
-    bytes_ -= order_.back().second.bytes.size();
+  Entries entry;
+  if (spare_.empty()) entry.emplace_front();
+  else entry.splice(entry.begin(), spare_);
+  entry.front().first = key;
+  load(entry.front().second);
+  const size_t size = entry.front().second.bytes().size();
+  while (!order_.empty() && bytes_ + size > capacity_) {
+    bytes_ -= order_.back().second.bytes().size();
     where_.erase(order_.back().first);
-    order_.pop_back();
+    if (spare_.empty()) spare_.splice(spare_.begin(), order_, std::prev(order_.end()));
+    else order_.pop_back();
   }
-  order_.emplace_front(key, std::move(loaded));
-  bytes_ += order_.front().second.bytes.size();
-  where_[key] = order_.begin();
+  order_.splice(order_.begin(), entry);
+  bytes_ += size;
+  where_.emplace(key, order_.begin());
   return order_.front().second;
 }
 
@@ -189,7 +222,13 @@ class SegmentStore : private LogStorage {
   template <class Search>
   auto searched(const Segment& segment, Search&& search) const;
   void rebuild_index(const Segment& segment) const;
-  int reader_for(const std::string& path) const;
+  // The open descriptor of a closed segment's file (or its index file), and its path.
+  struct Reader {
+    int fd;
+    std::string path;
+  };
+  const Reader& reader_for(uint64_t first, bool index_file) const;
+  static constexpr uint64_t kIndexFile = 1ull << 63;  // keys of index files apart from their segments' (cache, readers)
   void forget_readers();
   [[noreturn]] void damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const;
 
@@ -232,7 +271,7 @@ class SegmentStore : private LogStorage {
   mutable std::optional<Corruption> corruption_;
   // For reading back: descriptors of closed segments and index files, the cache of their
   // pieces, and a scratch buffer for reads the cache does not hold whole.
-  mutable std::map<std::string, int> readers_;
+  mutable std::unordered_map<uint64_t, Reader> readers_;  // by first position, | kIndexFile for index files
   mutable BlockCache cache_;
   mutable std::string scratch_, lookup_scratch_;
   mutable std::unordered_map<std::string, int64_t> sealed_versions_;

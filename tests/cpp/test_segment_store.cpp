@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -318,4 +319,39 @@ TEST_CASE("an index damaged past its summary is rebuilt when the damage is read,
   append_versions(*store, 21, 21, "a1");
   CHECK(store->corruption() == std::nullopt);
   for (size_t n = 0; n < indexes.size(); ++n) CHECK(dir.read(indexes[n]) == originals[n]);
+}
+
+TEST_CASE("the block cache keeps the most recent pieces within its bytes, and a failed load leaves nothing behind") {
+  BlockCache cache(3 * BlockCache::kBlockBytes);
+  int loads = 0;
+  auto fill = [&](char letter, size_t size) {
+    return [&loads, letter, size](CachedBlock& block) {
+      ++loads;
+      std::fill_n(block.reset(size), size, letter);
+    };
+  };
+  for (uint64_t b = 0; b < 4; ++b) cache.get(1, b, fill(static_cast<char>('a' + b), BlockCache::kBlockBytes));
+  CHECK(cache.bytes() == 3 * BlockCache::kBlockBytes);
+  CHECK(loads == 4);
+  // Block 0 was evicted (its memory serves the next miss); 1..3 are served as they were read.
+  for (uint64_t b = 1; b < 4; ++b) CHECK(cache.get(1, b, fill('x', 1)).bytes() == std::string(BlockCache::kBlockBytes, char('a' + b)));
+  CHECK(loads == 4);
+  CachedBlock& again = cache.get(1, 0, fill('z', 100));
+  CHECK(again.bytes() == std::string(100, 'z'));
+  CHECK(again.checked.empty());
+  CHECK(loads == 5);
+  CHECK(cache.bytes() == 2 * BlockCache::kBlockBytes + 100);
+  // A frame's payload: what the load keeps of what it read.
+  CachedBlock& frame = cache.get(2, 0, [](CachedBlock& block) {
+    std::memcpy(block.reset(10), "HEADpayload", 10);
+    block.keep(4, 6);
+  });
+  CHECK(frame.bytes() == "payloa");
+  CHECK_THROWS(cache.get(3, 0, [](CachedBlock& block) {
+    block.reset(BlockCache::kBlockBytes);
+    throw Error(ErrorCode::STORE_FAILURE, "could not read");
+  }));
+  CHECK(cache.get(3, 0, fill('q', 8)).bytes() == "qqqqqqqq");
+  CHECK(cache.misses() == 8);
+  CHECK(cache.hits() == 3);
 }
