@@ -142,9 +142,27 @@ std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLo
     block.checked.push_back(checked);
     return body;
   }
-  std::string_view body = read_closed(segment, location.at, location.length);
+  std::string_view body = spans_uncached(segment, location) ? read_uncached(segment, location)
+                                                             : read_closed(segment, location.at, location.length);
   if (crc32c(body.data(), body.size()) != location.crc) damaged_at(segment, location.at, "an event fails its checksum");
   return body;
+}
+
+// An event across two pieces neither of which is cached (a stream's events lie apart): one
+// read of the event itself instead of two of the pieces. A scan has the first piece cached.
+bool SegmentStore::spans_uncached(const Segment& segment, const BodyLocation& location) const {
+  constexpr uint64_t kBlock = BlockCache::kBlockBytes;
+  uint64_t first = location.at / kBlock, last = (location.at + location.length - 1) / kBlock;
+  return location.length > 0 && location.at + location.length <= segment.bytes && last == first + 1 &&
+         !cache_.contains(segment.first, first) && !cache_.contains(segment.first, last);
+}
+
+std::string_view SegmentStore::read_uncached(const Segment& segment, const BodyLocation& location) const {
+  const Reader& reader = reader_for(segment.first, false);
+  cache_.count_read_past();
+  scratch_.resize(location.length);
+  files::read_at(reader.fd, scratch_.data(), location.length, location.at, reader.path);
+  return scratch_;
 }
 
 void SegmentStore::damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const {

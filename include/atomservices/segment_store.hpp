@@ -111,6 +111,8 @@ class BlockCache {
   // The block, filled by `load(CachedBlock&)` when it is not cached.
   template <class Load>
   CachedBlock& get(uint64_t file, uint64_t block, Load&& load);
+  bool contains(uint64_t file, uint64_t block) const { return where_.count(Key{file, block}) > 0; }
+  void count_read_past() { ++misses_; }  // a read of a file that the cache does not keep
   void clear();
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -218,6 +220,8 @@ class SegmentStore : private LogStorage {
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
   CachedBlock& closed_block(const Segment& segment, uint64_t index) const;
+  bool spans_uncached(const Segment& segment, const BodyLocation& location) const;
+  std::string_view read_uncached(const Segment& segment, const BodyLocation& location) const;
   std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length, bool once) const;
   template <class Search>
   auto searched(const Segment& segment, Search&& search) const;
