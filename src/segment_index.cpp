@@ -286,7 +286,7 @@ std::string IndexBuilder::finish(uint64_t segment_bytes) const {
 }
 
 std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::function<std::string(uint64_t, uint32_t)>& read,
-                                               uint64_t first, uint64_t segment_bytes) {
+                                               uint64_t first, uint64_t segment_bytes, std::optional<uint64_t>* sealed_bytes) {
   if (file_bytes < kTrailerBytes) return std::nullopt;
   // One read for the trailer, the summary and (when small) the stream lookup before it.
   const uint64_t tail_at = file_bytes - std::min<uint64_t>(file_bytes, kTailBytes);
@@ -308,7 +308,10 @@ std::optional<SegmentIndex> SegmentIndex::open(uint64_t file_bytes, const std::f
   if (r.get<uint8_t>() != kSummary || r.take(kMagic.size()) != kMagic) return std::nullopt;
   index.first_ = r.get<uint64_t>();
   index.events_ = r.get<uint64_t>();
-  if (index.first_ != first || r.get<uint64_t>() != segment_bytes) return std::nullopt;
+  const uint64_t recorded_bytes = r.get<uint64_t>();
+  if (index.first_ != first || !r.ok()) return std::nullopt;
+  if (sealed_bytes) *sealed_bytes = recorded_bytes;
+  if (recorded_bytes != segment_bytes) return std::nullopt;
   for (FrameRef* ref : {&index.body_lookup_at_, &index.id_lookup_at_, &index.stream_lookup_at_}) {
     *ref = FrameRef{r.get<uint64_t>(), r.get<uint32_t>()};
     if (ref->at > summary_at || ref->length > summary_at - ref->at) return std::nullopt;

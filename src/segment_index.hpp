@@ -114,11 +114,12 @@ class SegmentIndex {
   // IndexDamaged). `once`: a lookup frame, which the index keeps, so no cache need hold it.
   using Fetch = std::function<std::string_view(uint64_t at, uint32_t length, bool once)>;
 
-  // The index in a file of `file_bytes` bytes whose last bytes are `tail` (at least the
-  // trailer), read with `read(at, length)`; nothing when it is not a valid index of a
-  // segment of that first position and size.
+  // The index in a file of `file_bytes` bytes, read with `read(at, length)`; nothing when
+  // it is not a valid index of a segment of that first position and size. `sealed_bytes`,
+  // when given, gets the segment's size as the index recorded it, whenever its summary is
+  // sound (also when that size is not `segment_bytes`).
   static std::optional<SegmentIndex> open(uint64_t file_bytes, const std::function<std::string(uint64_t, uint32_t)>& read,
-                                          uint64_t first, uint64_t segment_bytes);
+                                          uint64_t first, uint64_t segment_bytes, std::optional<uint64_t>* sealed_bytes = nullptr);
   // Bytes of the trailer, which the file's last bytes are.
   static constexpr size_t kTrailerBytes = 16;
   // Bytes read from the file's end at open: the trailer, the summary, the stream lookup.

@@ -108,12 +108,20 @@ void SegmentStore::recover() {
       break;
     }
     segment.bytes = files::size_of(path);
-    if ((segment.index = load_index(segment))) {
+    IndexFile index_file = IndexFile::Missing;
+    if ((segment.index = load_index(segment, index_file))) {
       segment.events = segment.index->events();
       adopt(segment);
       continue;
     }
-    if (i + 1 < found.size()) {
+    if (index_file == IndexFile::SegmentCut) {
+      corruption_ = Corruption{found[i].second, segment.bytes,
+                               "the segment is shorter than when it was sealed (its index file says so); was it cut or replaced?"};
+      break;
+    }
+    // An index file is written only once its segment is synced whole, so a segment that has
+    // one (even a damaged or stale one) holds no torn write: it is rebuilt, any damage reported.
+    if (i + 1 < found.size() || index_file != IndexFile::Missing) {
       index_closed(segment, path, index_path_of(segment.first), true);
       adopt(segment);
       continue;
@@ -136,21 +144,27 @@ void SegmentStore::adopt(Segment segment) {
 }
 
 // The descriptor stays open for the reads that follow: one open of each file per store.
-std::shared_ptr<const SegmentIndex> SegmentStore::load_index(const Segment& segment) const {
+// `found` says what was there when no index comes back.
+std::shared_ptr<const SegmentIndex> SegmentStore::load_index(const Segment& segment, IndexFile& found) const {
   const std::string path = index_path_of(segment.first);
   int fd = ::open(path.c_str(), O_RDONLY);
+  found = fd < 0 ? IndexFile::Missing : IndexFile::Unusable;
   if (fd < 0) return nullptr;
   std::optional<SegmentIndex> index;
+  std::optional<uint64_t> sealed_bytes;
   try {
     auto read = [&](uint64_t at, uint32_t length) {
       std::string bytes(length, '\0');
       files::read_at(fd, bytes.data(), length, at, path);
       return bytes;
     };
-    index = SegmentIndex::open(files::size_of(fd, path), read, segment.first, segment.bytes);
+    index = SegmentIndex::open(files::size_of(fd, path), read, segment.first, segment.bytes, &sealed_bytes);
   } catch (const Error&) {
     index.reset();  // unreadable: rebuilt from the segment
   }
+  // Shorter than when it was sealed: cut. (A merge only replaces a segment with a larger one,
+  // whose old index, left when a crash came between their renames, records less.)
+  if (!index && sealed_bytes && *sealed_bytes > segment.bytes) found = IndexFile::SegmentCut;
   if (!index || !readers_.emplace(segment.first | kIndexFile, Reader{fd, path}).second) files::close(fd);
   return index ? std::make_shared<const SegmentIndex>(std::move(*index)) : nullptr;
 }

@@ -241,7 +241,10 @@ class SegmentStore : private LogStorage {
   void recover();
   bool scan(const std::string& path, Segment& segment, bool is_last, const RecordVisitor& visit);
   bool restore_record(std::string_view payload, uint64_t payload_at, Segment& segment);
-  std::shared_ptr<const SegmentIndex> load_index(const Segment& segment) const;
+  // What a segment's index file was, when it did not open: none, unusable (damaged, or a
+  // merge's leftover; rebuilt), or sound but recording a larger segment (the segment was cut).
+  enum class IndexFile { Missing, Unusable, SegmentCut };
+  std::shared_ptr<const SegmentIndex> load_index(const Segment& segment, IndexFile& found) const;
   // Versions are checked against the segments before it when the segment comes from disk
   // (not when this store just wrote or merged it).
   std::string build_index(const std::string& path, Segment& segment, bool check_versions);

@@ -409,3 +409,43 @@ TEST_CASE("a stream's events across two pieces are read cold in one read each, c
   REQUIRE(store->corruption().has_value());
   CHECK(store->corruption()->file == name);
 }
+
+TEST_CASE("a sealed newest segment that lost bytes is reported, not cut as a torn write; a damaged index of it is rebuilt") {
+  for (const std::string& damage : {"cut 200 bytes", "cut to nothing", "index damaged", "index damaged, segment cut"}) {
+    INFO(damage);
+    TempDir dir;
+    SegmentStoreOptions o = small(dir.path);
+    o.segment_bytes = 1 << 20;
+    o.seal_at_close_bytes = 1;
+    std::string all;
+    {
+      auto store = open(o);
+      append_versions(*store, 1, 30, "a1");
+      store->sync();
+      all = store->log().read_all({});
+      store->close();
+    }
+    REQUIRE(dir.files(".log").size() == 1);
+    REQUIRE(dir.files(".idx").size() == 1);  // sealed: the newest segment is closed
+    const std::string log = dir.files(".log")[0], index = dir.files(".idx")[0];
+    std::string bytes = dir.read(log), index_bytes = dir.read(index);
+    if (damage == "cut 200 bytes" || damage == "index damaged, segment cut") dir.write(log, bytes.substr(0, bytes.size() - 200));
+    if (damage == "cut to nothing") dir.write(log, "");
+    if (damage.find("index damaged") == 0) {
+      index_bytes[index_bytes.size() - 30] ^= 0x40;  // its summary
+      dir.write(index, index_bytes);
+    }
+    auto store = open(o);
+    if (damage == "index damaged") {
+      CHECK(store->corruption() == std::nullopt);
+      CHECK(store->log().read_all({}) == all);
+      append_versions(*store, 31, 31, "a1");
+      CHECK(store->log().version("Account", "a1") == 31);
+      continue;
+    }
+    REQUIRE(store->corruption().has_value());
+    CHECK(store->corruption()->file == log);
+    CHECK(store->stats().torn_bytes_cut == 0);
+    CHECK(code_of([&] { append_versions(*store, 30, 30, "a1"); }) == ErrorCode::STORE_CORRUPT);
+  }
+}

@@ -58,6 +58,25 @@ describe('FileEventStore', () => {
     await store.close();
   });
 
+  it('reports a sealed segment cut from outside as corrupt, instead of cutting acknowledged events as a torn write', async () => {
+    const payloads = { note: 'x'.repeat(1200) };
+    for (const keep of [(size) => size - 200, () => 0]) {
+      const directory = scratchDirectory();
+      let store = new FileEventStore({ directory });
+      await store.append(Array.from({ length: 1000 }, (_, i) => ({ ...accountEvents(1)[0], AggregateID: 'big', _version: i + 1, payloads })));
+      await store.close();  // sealed: its index file records the segment's size
+      const [log] = segments(directory).filter((name) => name.endsWith('.log'));
+      const bytes = readFileSync(join(directory, log));
+      writeFileSync(join(directory, log), bytes.subarray(0, keep(bytes.length)));
+      store = new FileEventStore({ directory });
+      const corruption = await store.corruption();
+      assert.equal(corruption?.file, log);
+      assert.equal((await store.stats()).tornBytesCut, 0);
+      await assert.rejects(store.append([{ ...accountEvents(1)[0], AggregateID: 'big', _version: 1000 }]), { code: 'STORE_CORRUPT' });
+      await store.close();
+    }
+  });
+
   it('is the default store of createService in Node, in ./.atomservices', () => {
     const cwd = scratchDirectory('cwd-');
     const script = `
