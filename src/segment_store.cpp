@@ -238,8 +238,8 @@ void SegmentStore::refuse_if_corrupt() const {
   if (!corruption_) return;
   throw Error(ErrorCode::STORE_CORRUPT,
                 "the store is damaged at " + corruption_->file + " byte " + std::to_string(corruption_->offset) + " (" +
-                    corruption_->reason + "); events up to position " + std::to_string(log_.last_position()) +
-                    " are readable, and no new events are accepted until the store is restored from a backup",
+                    corruption_->reason + "); events that are not damaged can still be read, and no new events are " +
+                    "accepted until the store is restored from a backup",
                 "{\"file\":\"" + corruption_->file + "\",\"offset\":" + std::to_string(corruption_->offset) + "}");
 }
 

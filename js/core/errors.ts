@@ -84,6 +84,14 @@ export function atCaller(error: unknown): unknown {
   return copy;
 }
 
+/** What a wrong value is, for a message: "null", "an array", "a Date", "number"... */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return typeof value;
+}
+
 export function invalidArgument(field: string, problem: string): AtomServicesError {
   return new AtomServicesError('INVALID_ARGUMENT', `${field} ${problem}`, { field });
 }

@@ -1,5 +1,5 @@
 import { checkHandler, handlerFailed, handlerFilter } from './handlers.js';
-import type { HandlerFailure } from '../core/errors.js';
+import { invalidArgument, kindOf, type HandlerFailure } from '../core/errors.js';
 import type { IEvent, IEventBus, IEventHandler } from '../types.js';
 
 /**
@@ -24,6 +24,10 @@ export class InstantEventBus implements IEventBus {
   }
 
   async publish(events: readonly IEvent[]): Promise<void> {
+    if (!Array.isArray(events)) throw invalidArgument('events', `must be an array of events, got ${kindOf(events)}`);
+    events.forEach((event, i) => {
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) throw invalidArgument(`events[${i}]`, `must be an event, got ${kindOf(event)}`);
+    });
     const failures: HandlerFailure[] = [];
     for (const event of events) {
       const matching = this.#handlers.filter((e) => e.wants(event)).map((e) => e.handler);

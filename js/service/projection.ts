@@ -1,7 +1,7 @@
 // Projections: read models folded over the global log, one state per key, kept current by a
 // subscription and rebuildable from scratch.
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
-import { checkOptionKeys } from './options.js';
+import { checkOptionKeys } from '../core/options.js';
 import { checkSubscribeOptions, type Subscription } from './subscription.js';
 import type { IEvent, Progress, ProjectionDefinition, SubscribeOptions, SubscriptionHandler } from '../types.js';
 

@@ -3,9 +3,9 @@
 import { callCore, callCoreJson, readsStreamText, writeInput, type StreamTextReader } from '../core/core.js';
 import { difference } from '../core/deep-equal.js';
 import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
-import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import { AtomServicesError, invalidArgument, kindOf } from '../core/errors.js';
 import { NativeReducer } from '../core/native-reducer.js';
-import { checkOptionKeys } from './options.js';
+import { checkOptionKeys } from '../core/options.js';
 import type { IEvent, IEventStore, IReducer, Rehydrated, RehydrateOptions } from '../types.js';
 
 
@@ -24,6 +24,10 @@ const OPTION_KEYS = ['toVersion', 'at', 'onProgress', 'snapshots'];
 export function checkRehydrateOptions(options: unknown, AggregateType: unknown, AggregateID: unknown, native: boolean): asserts options is RehydrateOptions {
   checkOptionKeys(options, 'options', OPTION_KEYS, 'a rehydration option');
   const { toVersion, at, onProgress, snapshots } = options as RehydrateOptions;
+  // JSON would turn a Date (or anything with toJSON) into a string the core then accepts.
+  if (at !== undefined && typeof at !== 'string') {
+    throw invalidArgument('options.at', `must be an ISO 8601 time as a string (e.g. date.toISOString()), got ${kindOf(at)}`);
+  }
   // The core checks the aggregate, toVersion and at, as it does for its own folds.
   callCore((core) => core.checkRehydrateQuery(encodeRequest({ AggregateType, AggregateID, options: { toVersion, at } })));
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('options.onProgress', 'must be a function ({ done, total }) => void');

@@ -1,12 +1,12 @@
 import { callCore, validatesEvents, writeInput, type CoreValidating } from '../core/core.js';
 import { encodeEvents, encodeRequest } from '../core/encode.js';
-import { AtomServicesError, asStoreError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
+import { AtomServicesError, asStoreError, atCaller, invalidArgument, kindOf, storeClosed } from '../core/errors.js';
 import { checkHandler } from './handlers.js';
 import { InstantEventBus } from './instant-event-bus.js';
 import { MemoryEventStore } from '../stores/memory-store.js';
 import { NativeEventStore } from '../stores/native-store.js';
 import { NativeReducer } from '../core/native-reducer.js';
-import { checkOptionKeys } from './options.js';
+import { checkOptionKeys } from '../core/options.js';
 import { Projection } from './projection.js';
 import { checkRehydrateOptions, rehydrateInPages } from './rehydration.js';
 import { Subscription, checkSubscribeOptions } from './subscription.js';
@@ -110,6 +110,8 @@ class Service implements IService {
   #appended: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Appends heard of (through this service, or from the store's watch). */
   #appends = 0;
+  /** Set while a subscription from 'end' learns where the log ends: appends wait for it. */
+  #appendGate: Promise<unknown> | undefined;
   #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   // Set once close() drained every dispatch (and what its handlers dispatched).
@@ -135,7 +137,12 @@ class Service implements IService {
     for (let hop = 0; hop < MAX_UPCASTS; hop++) {
       const upcast = this.#upcasters.get(current.EventName);
       if (!upcast) return current;
+      const from = current.EventName;
       current = upcast(current);
+      if (typeof current !== 'object' || current === null || Array.isArray(current) || typeof current.EventName !== 'string') {
+        throw new AtomServicesError('INVALID_ARGUMENT', `the upcaster of ${from} must return an event (an object with an EventName), got ${kindOf(current)}`,
+          { field: `Upcasters.${from}` });
+      }
     }
     throw new AtomServicesError('INVALID_ARGUMENT', `upcasters of ${event.EventName} call each other in a loop`);
   };
@@ -151,7 +158,7 @@ class Service implements IService {
   async #dispatchEventual(input: IEvent | readonly IEvent[]): Promise<void> {
     const events = await this.#append(input);
     const bus = this.#bus;
-    if (events.length === 0 || (bus instanceof InstantEventBus && !bus.hasHandlers)) return;  // nothing to run
+    if (events.length === 0 || !this.#publishes()) return;  // nothing to run
     // Tracked now, so close() waits for it; started after the caller's await resumed.
     this.#track(new Promise<void>((resolve) => afterThisTurn(resolve))
       .then(() => bus.publish(events))
@@ -173,27 +180,32 @@ class Service implements IService {
     }
   }
 
-  /** Appends the events; resolves the ones newly stored (retries of stored events are not). */
+  /**
+   * Appends the events; resolves the ones newly stored (retries of stored events are not), as
+   * they were stored: copies made at the call, so a change the caller makes to its objects
+   * afterwards reaches no handler, and handlers get what subscriptions and reads get.
+   */
   async #append(input: IEvent | readonly IEvent[]): Promise<readonly IEvent[]> {
     if (this.#closed) throw storeClosed('service');
     const events: readonly IEvent[] = Array.isArray(input) ? input : [input as IEvent];
     const store = this.#store;
-    let result: AppendResult | void;
-    if (store instanceof NativeEventStore) {
-      result = await this.#callStore(() => store.append(events));  // validated by the core as it appends
-    } else {
-      // A store written in JS gets only events the core has validated (once: a store that
-      // hands them to the core itself says so).
-      if (!(store as Partial<CoreValidating>)[validatesEvents]) {
-        const json = encodeEvents(events);
-        callCore((core) => core.validateEvents(writeInput(core, json)));
-      }
-      result = await this.#callStore(() => store.append(events));
-    }
+    const checked = store instanceof NativeEventStore || (store as Partial<CoreValidating>)[validatesEvents] === true;
+    const json = checked && !this.#publishes() ? undefined : encodeEvents(events);
+    // A store written in JS gets only events the core has validated (once: a store that
+    // hands them to the core itself says so, and a core store validates them as it appends).
+    if (!checked) callCore((core) => core.validateEvents(writeInput(core, json!)));
+    if (this.#appendGate) await this.#appendGate;
+    const result: AppendResult | void = await this.#callStore(() => store.append(events));
     if (result?.appended !== 0) this.#notifyAppended();
+    const stored = json === undefined ? events : JSON.parse(json) as IEvent[];
     // A store that does not say how many it stored is taken to have stored them all.
-    if (typeof result?.appended !== 'number' || result.appended >= events.length) return events;
-    return result.appended === 0 ? [] : this.#newlyStored(events, result);
+    if (typeof result?.appended !== 'number' || result.appended >= events.length) return stored;
+    return result.appended === 0 ? [] : this.#newlyStored(stored, result);
+  }
+
+  /** Whether appended events go to a bus that runs handlers. */
+  #publishes(): boolean {
+    return !(this.#bus instanceof InstantEventBus) || this.#bus.hasHandlers;
   }
 
   /** The events of a batch that this append stored, when some of it were retries. */
@@ -274,6 +286,12 @@ class Service implements IService {
       appends: () => this.#appends,
       nextAppend: (since) => (since !== this.#appends ? Promise.resolve()
         : Promise.race([(this.#appended ??= Service.#signal()).promise, this.#pollDelay()])),
+      holdAppends: (until) => {
+        const gate: Promise<unknown> = Promise.allSettled([this.#appendGate, until]).then(() => {
+          if (this.#appendGate === gate) this.#appendGate = undefined;
+        });
+        this.#appendGate = gate;
+      },
       report: (error) => this.#report(error),
     }, options, handler);
     this.#subscriptions.add(subscription);

@@ -2,7 +2,8 @@
 // A named subscription stores its checkpoint in the store after each page it handled, so a
 // restarted process resumes after the last checkpoint: delivery is at least once.
 import { eventFilter } from './event-filter.js';
-import { checkOptionKeys } from './options.js';
+import { checkOptionKeys } from '../core/options.js';
+import { checkName } from '../core/core.js';
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
 import type { IEvent, IEventStore, SubscribeOptions, SubscriptionHandler } from '../types.js';
 
@@ -20,6 +21,8 @@ export interface SubscriptionHost {
    * elsewhere are polled for).
    */
   nextAppend(since: number): Promise<void>;
+  /** Makes the service's appends wait until `until` settled. */
+  holdAppends(until: Promise<unknown>): void;
   report(error: AtomServicesError): void;
 }
 
@@ -40,6 +43,9 @@ export function checkSubscribeOptions(options: unknown): asserts options is Subs
     throw invalidArgument('options.AggregateType', 'must be a non-empty string');
   }
   if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidArgument('options.name', 'must be a non-empty string');
+  // The core's rules for names, which the store applies to the checkpoint's name: refused
+  // here, not after the first page.
+  if (name !== undefined) checkName('options.name', name);
 }
 
 export class Subscription {
@@ -59,6 +65,9 @@ export class Subscription {
   position = 1;
   /** Why the subscription stopped by itself (its handler or the store failed). */
   error: AtomServicesError | undefined;
+  // 'end' is where the log ended when subscribe() was called: read at once, and the service's
+  // appends wait for it, so an event dispatched right after subscribe() returned is delivered.
+  readonly #end: Promise<number> | undefined;
 
   constructor(host: SubscriptionHost, options: SubscribeOptions, handler: SubscriptionHandler) {
     this.#host = host;
@@ -66,6 +75,11 @@ export class Subscription {
     this.#handler = handler;
     this.#wanted = eventFilter(options.EventName, options.AggregateType);
     this.caughtUp = new Promise((resolve) => { this.#caughtUp = resolve; });
+    if (options.from === 'end') {
+      this.#end = lastPosition(host.store);
+      this.#end.catch(() => {});  // reported by #run
+      host.holdAppends(this.#end);
+    }
     this.done = this.#run();
   }
 
@@ -91,7 +105,7 @@ export class Subscription {
     }
     if (from === 'start') return 1;
     if (from !== 'end') return from;
-    const end = await lastPosition(store);
+    const end = await this.#end!;
     // Where 'end' was, kept: a process that restarts before this one handled anything resumes
     // there, not at the end of its own time, so no event appended in between is missed.
     if (name !== undefined) await store.putCheckpoint!(name, end);

@@ -3,6 +3,7 @@
 import type { CoreModule, CoreStore, DurableCoreStore, Syncer } from '../core/core.js';
 import { callCore } from '../core/core.js';
 import { invalidArgument, storeClosed } from '../core/errors.js';
+import { checkOptionKeys } from '../core/options.js';
 import { GroupCommit } from './group-commit.js';
 import { NativeEventStore } from './native-store.js';
 
@@ -163,6 +164,10 @@ export abstract class DurableEventStore extends NativeEventStore {
    * Damage rejects with STORE_CORRUPT and is then reported by corruption().
    */
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    checkOptionKeys(options, 'options', ['onProgress'], 'a verify option');
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw invalidArgument('options.onProgress', 'must be a function ({ segment, segments, events }) => void');
+    }
     const store = (await this.opened()) as DurableCoreStore;
     const segments = store.closedSegments();
     let events = 0;

@@ -155,8 +155,8 @@ export class FileEventStore extends DurableEventStore {
     }
     if (pending.directory) await fsyncDirectoryAsync(this.#realDirectory as string);
     if (unlinked || !this.#stillThere()) {
-      throw new AtomServicesError('STORE_FAILURE', `the store's directory ${this.#realDirectory} was deleted or ` +
-        'replaced while the store was open, so its newest events are not on disk; open the store again');
+      throw new AtomServicesError('STORE_FAILURE', `the store's directory ${this.#realDirectory} was deleted, moved or ` +
+        'replaced while the store was open, so its newest events are not in it (they may be where the directory went); open the store again');
     }
   }
 

@@ -76,9 +76,10 @@ export abstract class NativeEventStore implements IEventStore {
 
   /** Appends events already encoded as JSON (by encodeEvents, maybe in another tab). */
   protected async appendEncoded(json: string): Promise<AppendResult> {
-    // An open store is used at once: an await per append is measurable at 100k appends/s.
-    const store = this.#ready !== undefined && !this.#closing && !this.#failure ? this.#ready : await this.opened();
     if (this.#closing) throw storeClosed('event store');
+    // An open store is used at once: an await per append is measurable at 100k appends/s.
+    // (Made before close(), an append that waits for the open is still served: close() lets it run first.)
+    const store = this.#ready !== undefined && !this.#failure ? this.#ready : await this.opened();
     let lastPosition: number;
     try {
       lastPosition = callCore((core) => store.append(writeInput(core, json)));
@@ -178,6 +179,9 @@ export abstract class NativeEventStore implements IEventStore {
     this.#closing ??= (async () => {
       const store = await this.#opening?.catch(() => undefined);
       if (!store) return;
+      // Calls made before close() that waited for the open go on in tasks queued by now:
+      // they run (an append joining the flush awaited next) before the store is freed.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       await Promise.resolve(this.durable()).catch(() => undefined);
       unreleased.unregister(this);
       if (!this.#failure) this.finish(store);

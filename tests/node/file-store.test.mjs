@@ -219,7 +219,7 @@ describe('FileEventStore', () => {
       if (replace) mkdirSync(directory);
       const error = await store.append([second]).catch((e) => e);
       assert.equal(error.code, 'STORE_FAILURE');
-      assert.match(error.message, /deleted or replaced/);
+      assert.match(error.message, /deleted, moved or replaced/);
       await assert.rejects(store.append([third]), { code: 'STORE_FAILURE' });
       await store.close();
     }

@@ -1,6 +1,6 @@
 // The one check of an options object: an object whose keys are all known. The messages name
 // the options, so a typo says what was meant.
-import { invalidArgument } from '../core/errors.js';
+import { invalidArgument } from './errors.js';
 
 function list(keys: readonly string[]): string {
   return keys.length < 2 ? keys.join('') : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`;
