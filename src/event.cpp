@@ -37,9 +37,7 @@ std::string path(size_t index, std::string_view field) {
   throw Error(code, path(index, field) + " " + problem, details);
 }
 
-std::string got(Kind kind, std::string_view raw) {
-  return "got " + std::string(json::kind_name(kind)) + " " + json::preview(raw);
-}
+using json::got;
 
 // One event object being read: the scanner's cursor is at its '{'.
 class EventReader {

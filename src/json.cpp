@@ -19,6 +19,11 @@ std::string_view kind_name(Kind kind) {
   return "value";
 }
 
+std::string got(Kind kind, std::string_view raw) {
+  if (kind == Kind::Null) return "got null";
+  return "got " + std::string(kind_name(kind)) + " " + preview(raw);
+}
+
 void Scanner::fail(const std::string& reason) const { throw SyntaxError{pos_, reason}; }
 
 void Scanner::expect_end() {

@@ -20,9 +20,7 @@ using json::Kind;
   throw Error(ErrorCode::INVALID_ARGUMENT, std::string(name) + " " + problem, details + "}");
 }
 
-std::string got(Kind kind, std::string_view raw) {
-  return "got " + std::string(json::kind_name(kind)) + " " + json::preview(raw);
-}
+using json::got;
 
 int64_t read_integer(json::Scanner& s, std::string_view name, int64_t min) {
   Kind kind = s.peek_kind();

@@ -319,7 +319,8 @@ NativeReducer NativeReducer::compile(std::string_view definition_json) {
     reducer.snapshot_every_ = every->get<int64_t>();
   }
   auto on = definition.find("on");
-  if (on == definition.end() || !on->is_object() || on->empty()) bad("on", "is required: an object mapping EventName (or \"*\") to a list of operations");
+  if (on == definition.end() || !on->is_object()) bad("on", "is required: an object mapping EventName (or \"*\") to a list of operations");
+  if (on->empty()) bad("on", "maps no EventName (or \"*\") to operations: a reducer that handles no event keeps its initial state");
   for (const auto& [name, ops] : on->items()) {
     std::string where = "on." + name;
     if (!ops.is_array()) bad(where, "must be a list of operations");

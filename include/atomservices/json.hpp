@@ -160,5 +160,7 @@ void append_string(std::string& out, std::string_view s);
 
 // A short, printable rendering of a raw value for error messages.
 std::string preview(std::string_view raw, size_t max_chars = 40);
+// "got <kind> <preview>" for a message about a wrong value ("got null" alone for null).
+std::string got(Kind kind, std::string_view raw);
 
 }  // namespace atomservices::json

@@ -163,7 +163,15 @@ export function checkName(what: string, value: string): void {
   if (value.length > maxNameChars * 2) {  // a character is at most two UTF-16 units
     throw new AtomServicesError('INVALID_ARGUMENT', `${what} must be at most ${maxNameChars} characters, got ${value.length}`, { field: what });
   }
+  // Crossing into the core as UTF-8 would turn an unpaired surrogate into another character.
+  if (!wellFormed(value)) throw new AtomServicesError('INVALID_ARGUMENT', `${what} must be valid Unicode text (it holds an unpaired surrogate)`, { field: what });
   callCore((core) => core.checkName(what, value));
+}
+
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function wellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(text) : !UNPAIRED_SURROGATE.test(text);
 }
 
 const encoder = new TextEncoder();

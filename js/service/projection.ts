@@ -29,6 +29,11 @@ export class Projection<S, E extends IEvent = IEvent> {
     if (typeof definition.reducer !== 'function') throw invalidArgument('definition.reducer', 'must be a function (state, event) => state');
     if (definition.key !== undefined && typeof definition.key !== 'function') throw invalidArgument('definition.key', 'must be a function (event) => string');
     checkSubscribeOptions({ EventName: definition.EventName, AggregateType: definition.AggregateType });
+    try {
+      structuredClone(definition.initialState);  // each key's state starts as a copy of it
+    } catch {
+      throw invalidArgument('definition.initialState', 'must be data that structuredClone can copy (no functions, class instances with private state, or DOM nodes)');
+    }
     this.#definition = definition;
     this.#host = host;
     this.#subscription = this.#start();

@@ -10,6 +10,7 @@ import { CoreDirectory, openFile } from '../core/core-fs.js';
 import { lockDirectory, type DirectoryLock } from './directory-lock.js';
 import { DurableEventStore, type DurableStoreOptions, type Mounted } from './durable-store.js';
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
+import { checkOptionKeys } from '../core/options.js';
 
 export interface FileEventStoreOptions extends DurableStoreOptions {
   /** The directory holding the store's files; created when missing. */
@@ -90,6 +91,8 @@ export class FileEventStore extends DurableEventStore {
     if (typeof options !== 'object' || options === null || typeof options.directory !== 'string' || options.directory === '') {
       throw invalidArgument('options.directory', 'must be a non-empty string naming a directory');
     }
+    checkOptionKeys(options, 'options', ['directory', 'cacheBytes'], 'a FileEventStore option');
+    if (options.directory.includes('\0')) throw invalidArgument('options.directory', 'must not contain a NUL character');
     this.directory = resolve(options.directory);
   }
 

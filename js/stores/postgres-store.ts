@@ -9,6 +9,7 @@
 import { callCore, callCoreText, checkName, coreError, readsStreamText, validatesEvents, writeInput, type CoreValidating, type StreamTextReader } from '../core/core.js';
 import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
 import { AtomServicesError, asStoreError, invalidArgument, storeClosed } from '../core/errors.js';
+import { checkOptionKeys } from '../core/options.js';
 import { AppendGroups, type GroupAnswer } from './postgres-groups.js';
 import { horizonSql, isSchemaName, LISTENERS_LOCK, schemaSql } from './postgres-schema.js';
 import type { AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Snapshot } from '../types.js';
@@ -99,6 +100,7 @@ export class PostgresEventStore implements IEventStore, CoreValidating, StreamTe
 
   constructor(options: PostgresEventStoreOptions) {
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { connectionString } or { pool }');
+    checkOptionKeys(options, 'options', ['connectionString', 'pool', 'schema', 'createSchema'], 'a PostgresEventStore option');
     const { connectionString, pool, schema = 'public', createSchema = false } = options;
     if ((connectionString === undefined) === (pool === undefined)) throw invalidArgument('options', 'needs exactly one of connectionString and pool');
     if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {

@@ -9,6 +9,7 @@ import { CoreDirectory } from '../core/core-fs.js';
 import { IdbFiles } from './idb-files.js';
 import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
 import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
+import { checkOptionKeys } from '../core/options.js';
 import { runStoreCall, SharedEventStore, type Routed } from './shared-store.js';
 import { channelName } from './tab-channel.js';
 import { TabFollower } from './tab-follower.js';
@@ -68,6 +69,7 @@ export class IndexedDBEventStore extends SharedEventStore {
   constructor(options: IndexedDBEventStoreOptions = {}) {
     super(typeof options === 'object' && options !== null ? options : {});
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, durability?, cacheBytes? }');
+    checkOptionKeys(options, 'options', ['name', 'wait', 'durability', 'cacheBytes'], 'an IndexedDBEventStore option');
     const { name = 'atomservices', wait, durability = 'strict' } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
     checkName('options.name', name);

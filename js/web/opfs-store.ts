@@ -7,6 +7,7 @@
 import { checkName } from '../core/core.js';
 import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
 import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
+import { checkOptionKeys } from '../core/options.js';
 import type { WorkerReply, WorkerRequest } from './opfs-worker.js';
 import { SharedEventStore, type Routed } from './shared-store.js';
 import { fromTabError } from './tab-channel.js';
@@ -51,6 +52,7 @@ export class OPFSEventStore extends SharedEventStore {
   constructor(options: OPFSEventStoreOptions = {}) {
     super(typeof options === 'object' && options !== null ? options : {});
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object { name?, wait?, cacheBytes? }');
+    checkOptionKeys(options, 'options', ['name', 'wait', 'cacheBytes'], 'an OPFSEventStore option');
     const { name = 'atomservices', wait, cacheBytes } = options;
     if (typeof name !== 'string') throw invalidArgument('options.name', 'must be a string');
     checkName('options.name', name);

@@ -95,7 +95,7 @@ TEST_CASE("definitions are checked with the place and the reason") {
   CHECK_THAT(message(R"({"on":{"A":[{"op":"sett","path":"x"}]}})"), Catch::Contains("on.A[0].op \"sett\" is not an operation"));
   CHECK_THAT(message(R"({"on":{"A":[{"op":"add","path":"x","value":"1"}]}})"), Catch::Contains("on.A[0].value must be a number"));
   CHECK_THAT(message(R"({"on":{"A":[{"op":"set","path":"a..b","value":1}]}})"), Catch::Contains("on.A[0].path must be a dot path"));
-  CHECK_THAT(message(R"({"on":{}})"), Catch::Contains("on is required"));
+  CHECK_THAT(message(R"({"on":{}})"), Catch::Contains("on maps no EventName"));
   CHECK_THAT(message(R"({"on":{"A":[]},"snapshotEvery":-1})"), Catch::Contains("snapshotEvery must be a positive integer"));
   CHECK_THAT(message(R"({"initialState":5,"on":{"A":[]}})"), Catch::Contains("initialState must be an object"));
   CHECK_THAT(message("{"), Catch::Contains("is not valid JSON"));

@@ -3,7 +3,7 @@
 // call that takes them (a coded error at once, not a TypeError or a late failure).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createService, FileEventStore, InstantEventBus, MemoryEventStore } from 'atomservices';
+import { createService, EventBuilder, FileEventStore, InstantEventBus, MemoryEventStore } from 'atomservices';
 import { accountEvents, settle } from './helpers.mjs';
 import { scratchDirectory } from './helpers-files.mjs';
 
@@ -118,5 +118,21 @@ describe('arguments checked at once', () => {
         { code: 'INVALID_ARGUMENT', message: /the upcaster of AccountOpened must return an event/ });
       await assert.rejects(service.rehydrate('Account', event.AggregateID, (s) => s, 0), { code: 'INVALID_ARGUMENT' });
     }
+  });
+
+  it('refuses what a store, a builder or a projection would only fail on later', async () => {
+    const directory = scratchDirectory();
+    assert.throws(() => new FileEventStore({ directory, cachebytes: 1 }), { code: 'INVALID_ARGUMENT', message: /options\.cachebytes is not a FileEventStore option; use directory or cacheBytes/ });
+    assert.throws(() => new FileEventStore({ directory: `${directory}\0x` }), { code: 'INVALID_ARGUMENT', message: /options\.directory must not contain a NUL/ });
+    assert.throws(() => EventBuilder({ EventName: 'Opened\ud800', AggregateType: 'Account' }), { code: 'INVALID_ARGUMENT', message: /EventName must be valid Unicode text/ });
+    assert.equal(typeof EventBuilder({ EventName: 'Opened\ud83d\ude00', AggregateType: 'Account' }), 'function', 'a pair is fine');
+    const service = createService({ EventStore: new MemoryEventStore() });
+    assert.throws(() => service.project({ reducer: (s) => s, initialState: () => 1 }), { code: 'INVALID_ARGUMENT', message: /definition\.initialState/ });
+    await assert.rejects(service.dispatch({ ...accountEvents(1)[0], AggregateID: null }), (error) => {
+      assert.equal(error.code, 'INVALID_EVENT');
+      assert.match(error.message, /got null$/);
+      return true;
+    });
+    await service.close();
   });
 });
