@@ -136,11 +136,22 @@ export function encodeEvents(events: readonly unknown[]): string {
       throw new AtomServicesError('INVALID_EVENT', `events[${i}] must be an event object, got ${type}`, { index: i, field: '' });
     }
   }
-  const json = encode(events, 'events', 'INVALID_EVENT');
+  const json = encodeBatch(events);
   if (json.length > maxBatchBytes) {
     throw new AtomServicesError('EVENT_TOO_LARGE', `the batch is over ${maxBatchBytes} bytes of JSON; dispatch it in parts and keep large data outside events`);
   }
   return json;
+}
+
+/** encode() of a batch, its errors given as the core gives its own: `index` and the field within that event. */
+function encodeBatch(events: readonly unknown[]): string {
+  try {
+    return encode(events, 'events', 'INVALID_EVENT');
+  } catch (error) {
+    const at = error instanceof AtomServicesError ? /^events\[(\d+)\]\.?(.*)$/.exec(error.field ?? '') : null;
+    if (at) Object.assign(error as AtomServicesError, { index: Number(at[1]), field: at[2] });
+    throw error;
+  }
 }
 
 /** Encodes the arguments of a call for the core, which validates them. */

@@ -133,6 +133,10 @@ describe('arguments checked at once', () => {
       assert.match(error.message, /got null$/);
       return true;
     });
+    // Where a value JSON cannot hold is, given as for the core's own errors: the event's index and its field.
+    await assert.rejects(service.dispatch([accountEvents(1)[0], { ...accountEvents(1)[0], payloads: { x: NaN } }]),
+      { code: 'INVALID_EVENT', index: 1, field: 'payloads.x' });
+    await assert.rejects(service.dispatch([accountEvents(1)[0], { ...accountEvents(1)[0], _version: 0 }]), { code: 'INVALID_EVENT', index: 1, field: '_version' });
     await service.close();
   });
 });
