@@ -47,6 +47,14 @@ export interface DurableStoreOptions {
   cacheBytes?: number;
 }
 
+export function checkVerifyOptions(options: unknown): asserts options is VerifyOptions {
+  checkOptionKeys(options, 'options', ['onProgress'], 'a verify option');
+  const { onProgress } = options as VerifyOptions;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArgument('options.onProgress', 'must be a function ({ segment, segments, events }) => void');
+  }
+}
+
 /** Where a store's data stopped being trustworthy, found when it was opened. */
 export interface StoreCorruption {
   file: string;
@@ -164,10 +172,7 @@ export abstract class DurableEventStore extends NativeEventStore {
    * Damage rejects with STORE_CORRUPT and is then reported by corruption().
    */
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    checkOptionKeys(options, 'options', ['onProgress'], 'a verify option');
-    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-      throw invalidArgument('options.onProgress', 'must be a function ({ segment, segments, events }) => void');
-    }
+    checkVerifyOptions(options);
     const store = (await this.opened()) as DurableCoreStore;
     const segments = store.closedSegments();
     let events = 0;

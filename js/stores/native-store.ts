@@ -24,6 +24,8 @@ export abstract class NativeEventStore implements IEventStore {
   #ready: CoreStore | undefined;
   // The newest position, as the last append left it: only this object appends to its store.
   #position = 0;
+  // The newest position known to be durable (what the open found was).
+  #durablePosition = 0;
 
   /** Creates the store inside the core. Called on first use, so construction does no work. */
   protected abstract open(core: CoreModule): CoreStore | Promise<CoreStore>;
@@ -42,6 +44,7 @@ export abstract class NativeEventStore implements IEventStore {
       const store = await callCore((core) => this.open(core));
       unreleased.register(this, store, this);
       this.#position = store.lastPosition();
+      this.#durablePosition = this.#position;
       this.#ready = store;
       return store;
     })().catch((error) => {
@@ -94,7 +97,22 @@ export abstract class NativeEventStore implements IEventStore {
     } catch (error) {
       throw atCaller(error);  // made by the flush that served the group
     }
+    this.#durablePosition = Math.max(this.#durablePosition, lastPosition);
     return { appended, lastPosition };
+  }
+
+  /**
+   * The newest position, once everything appended before the call is durable: what a store
+   * shows other tabs, whose subscriptions must never see an event that a crash could take back.
+   */
+  protected async durableLastPosition(): Promise<number> {
+    await this.opened();
+    const through = this.#position;
+    if (through > this.#durablePosition) {
+      await this.durable();
+      this.#durablePosition = Math.max(this.#durablePosition, through);
+    }
+    return through;
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {

@@ -60,6 +60,10 @@ export class IndexedDBEventStore extends SharedEventStore {
   #unlock: (() => void) | undefined;
   // Which part this store plays among the tabs, decided on first use.
   #joining: Promise<void> | undefined;
+  /** Calls routed and not yet settled: close() waits for them. */
+  readonly #routing = new Set<Promise<unknown>>();
+  /** Took the lock while closing: runs the calls made before close(), and serves no other tab. */
+  #servesOwnOnly = false;
   #leader: TabLeader | undefined;
   #follower: TabFollower | undefined;
   #takeover: AbortController | undefined;
@@ -85,6 +89,8 @@ export class IndexedDBEventStore extends SharedEventStore {
   override close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#waiting?.abort();
+      // Calls made before close(), including those still on their way to the follower.
+      while (this.#routing.size > 0) await Promise.allSettled([...this.#routing]);
       await this.#follower?.settled();  // answered by the holder, or by this store if it takes over meanwhile
       this.#takeover?.abort();
       this.#follower?.close();
@@ -95,10 +101,17 @@ export class IndexedDBEventStore extends SharedEventStore {
   }
 
   /** Runs a store call here when this store holds the store, else in the tab that does. */
-  protected async route<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>> {
-    if (this.#closing) throw storeClosed('event store');
+  protected route<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>> {
+    if (this.#closing) return Promise.reject(storeClosed('event store'));
+    const routed = this.#routeNow<T>(method, args, onProgress);
+    this.#routing.add(routed);
+    void routed.catch(() => {}).finally(() => this.#routing.delete(routed));
+    return routed;
+  }
+
+  async #routeNow<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>> {
     if (!this.#leader) await this.#join();
-    if (this.#leader) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
+    if (this.#leader || this.#servesOwnOnly) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
     if (!this.#follower) throw storeClosed('event store');  // closed while it took the lock
     return this.#follower.call<T>(method, args, onProgress);
   }
@@ -131,6 +144,8 @@ export class IndexedDBEventStore extends SharedEventStore {
       .catch((error) => { throw this.#closing ? storeClosed('event store') : error; })
       .finally(() => { this.#waiting = undefined; });
     if (release) return this.#lead(release);
+    // Closed while it asked for the lock: no follower (one made now would never be closed).
+    if (this.#closing) throw storeClosed('event store');
     if (share) return this.#follow();
     throw new AtomServicesError('STORE_LOCKED',
       `the store "${this.name}" is open in another tab or worker; close it there, or leave out wait: false to share it`);
@@ -148,7 +163,11 @@ export class IndexedDBEventStore extends SharedEventStore {
     }
     // Closed while it opened: it must not announce itself (its store is being closed, and
     // its lock let go, by close()), or other tabs would send it calls it can only refuse.
-    if (this.#closing) return this.#endUnanswered();
+    // It still serves its own calls made before close(), which close() waits for.
+    if (this.#closing) {
+      this.#servesOwnOnly = true;
+      return this.#endUnanswered();
+    }
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
       // This tab's subscriptions hear of its own appends from its service; of other tabs' here.

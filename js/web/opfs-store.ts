@@ -71,9 +71,10 @@ export class OPFSEventStore extends SharedEventStore {
   /** Waits for its calls in flight, then stops its worker (another tab's worker may take the store over). */
   override close(): Promise<void> {
     this.#closing ??= (async () => {
-      // A worker still starting (waiting for the lock, say) is stopped: it stored nothing yet,
-      // and its files survive being stopped mid-write like a crash.
-      if (!this.#worker) this.#abandonStart?.();
+      // A worker still waiting for the lock (wait: true) is stopped: it stored nothing yet, and
+      // its files survive being stopped mid-write like a crash. One that is starting otherwise
+      // serves the calls made before close().
+      if (!this.#worker && this.#wait === true) this.#abandonStart?.();
       const follower = await this.#starting?.catch(() => undefined);
       await follower?.settled();
       const worker = this.#worker;

@@ -1,7 +1,7 @@
 // What the browser stores shared by tabs and workers have in common: each public call is
 // routed (to this context's own core store, or to the context that holds the store), and
 // the holder runs the calls it is sent through the same code as its own.
-import { DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from '../stores/durable-store.js';
+import { checkVerifyOptions, DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from '../stores/durable-store.js';
 import { encode, encodeEvents } from '../core/encode.js';
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
 import type { NativeReducer } from '../core/native-reducer.js';
@@ -10,10 +10,25 @@ import type { AppendResult, IEvent, PositionedEvent, Rehydrated, Snapshot } from
 
 export type Routed<T> = { value: T; retried: boolean };
 
-/** NativeEventStore's protected reads that answer the core's JSON text. */
+/** NativeEventStore's protected reads that answer the core's JSON text, and its durable end. */
 interface TextReads {
   readStreamText(...args: Parameters<NativeEventStore['readStream']>): Promise<string>;
   readAllText(...args: Parameters<NativeEventStore['readAll']>): Promise<string>;
+  durableLastPosition(): Promise<number>;
+}
+
+/**
+ * readAll as the holder shows it: only events that are durable. Tabs' subscriptions read
+ * through the holder; one that handled an event a crash of the holder then took back
+ * would skip the acknowledged event stored at that position after the handover.
+ */
+async function readAllDurable(store: DurableEventStore, texts: TextReads, options: never): Promise<string> {
+  const through = await texts.durableLastPosition.call(store);
+  const text = await texts.readAllText.call(store, options);
+  if (text === '[]') return text;
+  const page = JSON.parse(text) as PositionedEvent[];
+  if (page[page.length - 1]!.position <= through) return text;
+  return JSON.stringify(page.filter((entry) => entry.position <= through));  // appended while it waited
 }
 
 /** Runs a call that another context sent (or this one made) in `store`'s own core store. */
@@ -26,11 +41,12 @@ export function runStoreCall(store: DurableEventStore, method: string, args: unk
   switch (method) {
     case 'append': return append(a[0]);
     // Events cross as the core's JSON text, parsed by the caller.
-    case 'readStream': return texts.readStreamText.call(store, a[0], a[1], a[2]);
-    case 'readAll': return texts.readAllText.call(store, a[0]);
-    case 'getVersion': return native.getVersion.call(store, a[0], a[1]);
-    case 'getEvent': return native.getEvent.call(store, a[0]);
-    case 'getLastPosition': return native.getLastPosition.call(store);
+    // Reads wait for what was appended before them to be durable (readAll and the end show only that).
+    case 'readStream': return texts.durableLastPosition.call(store).then(() => texts.readStreamText.call(store, a[0], a[1], a[2]));
+    case 'readAll': return readAllDurable(store, texts, a[0]);
+    case 'getVersion': return texts.durableLastPosition.call(store).then(() => native.getVersion.call(store, a[0], a[1]));
+    case 'getEvent': return texts.durableLastPosition.call(store).then(() => native.getEvent.call(store, a[0]));
+    case 'getLastPosition': return texts.durableLastPosition.call(store);
     case 'getSnapshot': return native.getSnapshot.call(store, a[0], a[1], a[2], a[3]);
     case 'putSnapshot': return native.putSnapshot.call(store, a[0], a[1], a[2], a[3], a[4]);
     case 'getCheckpoint': return native.getCheckpoint.call(store, a[0]);
@@ -88,6 +104,7 @@ export abstract class SharedEventStore extends DurableEventStore {
   }
 
   override async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    checkVerifyOptions(options);  // here: the holder is sent only whether to report progress
     const { onProgress } = options;
     const forward = onProgress && ((progress: unknown) => onProgress(progress as Parameters<typeof onProgress>[0]));
     return (await this.route<VerifyReport>('verify', [onProgress !== undefined], forward)).value;

@@ -156,6 +156,47 @@ for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () 
     await context.close();
   });
 
+  it('settles calls made just before close() in a tab that does not hold the store, and checks verify() options there', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name, kind);
+    const outcome = await other.evaluate(async ({ name, kind }) => {
+      const store = new window.atomservices[kind]({ name });
+      await store.getLastPosition();  // following the holder now
+      const verify = [];
+      for (const options of [null, { onProgress: 5 }, { onProgres: () => {} }]) verify.push(await store.verify(options).then(() => 'accepted', (e) => e.code));
+      const call = store.getLastPosition();
+      const closed = store.close();
+      const timeout = new Promise((resolve) => setTimeout(() => resolve('never settled'), 10000));
+      const answer = await Promise.race([call.then((p) => typeof p, (e) => e.code), timeout]);
+      await closed;
+      return { verify, answer };
+    }, { name, kind });
+    assert.deepEqual(outcome, { verify: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT'], answer: 'number' });
+    await holder.evaluate(() => window.held.close());
+    await context.close();
+  });
+
+  it('serves an append made before close() on a store that had not opened yet', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const page = await openPage(context, server.url);
+    const name = storeName();
+    const stored = await page.evaluate(async ({ name, kind }) => {
+      const { EventBuilder } = window.atomservices;
+      const build = EventBuilder({ EventName: 'Opened', AggregateType: 'Account' });
+      const store = new window.atomservices[kind]({ name });
+      const appended = store.append([build({ _version: 1, _createdBy: 't', AggregateID: 'a', payloads: {} })]).then((r) => r.lastPosition, (e) => e.code);
+      await store.close();
+      const again = new window.atomservices[kind]({ name });
+      const all = await again.readAll();
+      await again.close();
+      return { appended: await appended, stored: all.length };
+    }, { name, kind });
+    assert.deepEqual(stored, { appended: 1, stored: 1 });
+    await context.close();
+  });
+
   it('closes at once a store that waits for the holding tab (wait: true), refusing its calls', { timeout: 60000 }, async () => {
     const context = await browser.newContext();
     const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];

@@ -256,7 +256,8 @@ describe('values JSON would not give back', () => {
       const error = await rejectsWith(service.dispatch({ ...event, payloads: { value } }), 'INVALID_EVENT', assert);
       assert.match(error.message, message);
       assert.doesNotMatch(error.message, /: $/);
-      assert.equal(error.field, error.message.slice(0, error.message.indexOf(' ')));
+      // As the core gives its own errors: the event's index, and the field within it.
+      assert.equal(`events[${error.index}].${error.field}`, error.message.slice(0, error.message.indexOf(' ')));
       assert.equal(await service.getVersion('Account', event.AggregateID), 0);
       await service.close();
     });
