@@ -63,12 +63,21 @@ export abstract class NativeEventStore implements IEventStore {
     return error;
   }
 
+  /** Why this store refuses every call (a failed sync), if it does. */
+  protected get failure(): AtomServicesError | undefined {
+    return this.#failure;
+  }
+
+  /** Called once the store refuses every call: a shared store lets another context take over. */
+  protected poisoned(): void {}
+
   /** After a failed sync nothing later can be trusted to be durable: refuse until reopened. */
   protected poison(cause: unknown): AtomServicesError {
     const explained = this.explain(cause);
     const text = explained instanceof Error ? explained.message : String(explained);
     this.#failure = new AtomServicesError('STORE_FAILURE',
       `the store could not make events durable (${text}); close it and open it again`, {}, cause);
+    this.poisoned();
     return this.#failure;
   }
 

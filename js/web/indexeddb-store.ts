@@ -8,7 +8,7 @@ import { callCore, checkName } from '../core/core.js';
 import { CoreDirectory } from '../core/core-fs.js';
 import { IdbFiles } from './idb-files.js';
 import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
-import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
+import { AtomServicesError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
 import { checkOptionKeys } from '../core/options.js';
 import { runStoreCall, SharedEventStore, type Routed } from './shared-store.js';
 import { channelName } from './tab-channel.js';
@@ -110,10 +110,28 @@ export class IndexedDBEventStore extends SharedEventStore {
   }
 
   async #routeNow<T>(method: string, args: unknown[], onProgress?: (progress: unknown) => void): Promise<Routed<T>> {
+    if (this.failure) throw atCaller(this.failure);  // until closed and opened again, as in Node
     if (!this.#leader) await this.#join();
     if (this.#leader || this.#servesOwnOnly) return { value: await this.#here(method, args, onProgress ?? (() => {})) as T, retried: false };
     if (!this.#follower) throw storeClosed('event store');  // closed while it took the lock
     return this.#follower.call<T>(method, args, onProgress);
+  }
+
+  /**
+   * A failed flush: nothing later can be trusted to be durable here, so this store lets the
+   * others go on without it. Its IndexedDB connection closes first (no write of this store
+   * can follow one of the next holder's), then its lock goes, and another tab opens the store
+   * from what IndexedDB holds.
+   */
+  protected override poisoned(): void {
+    const leader = this.#leader;
+    if (!leader) return;
+    this.#leader = undefined;
+    this.#files?.close();
+    void leader.close().finally(() => {
+      this.#unlock?.();
+      this.#unlock = undefined;
+    });
   }
 
   /** A call run by this store's core: its own, or one another tab sent. */

@@ -178,6 +178,44 @@ for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () 
     await context.close();
   });
 
+  if (kind === 'IndexedDBEventStore') it('lets another tab take over from a holder whose flush failed', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name, kind);
+    const first = await other.evaluate(async ({ name, kind }) => {
+      const { EventBuilder } = window.atomservices;
+      window.build = EventBuilder({ EventName: 'Opened', AggregateType: 'Account' });
+      window.store = new window.atomservices[kind]({ name });
+      await window.store.append([window.build({ _version: 1, _createdBy: 't', AggregateID: 'a', payloads: {} })]);
+      return window.store.getLastPosition();
+    }, { name, kind });
+    assert.equal(first, 1);
+    // The holder's disk fails (as when its quota runs out): the flush of the next append fails.
+    await holder.evaluate(() => {
+      IDBObjectStore.prototype.put = function put() { throw new DOMException('no room left', 'QuotaExceededError'); };
+    });
+    const outcome = await other.evaluate(async () => {
+      const event = (v) => window.build({ _version: v, _createdBy: 't', AggregateID: 'a', payloads: {} });
+      const failed = await window.store.append([event(2)]).then(() => 'stored', (e) => e.code);
+      // The holder stepped down; this tab takes the store over from IndexedDB and goes on.
+      let retried;
+      for (let attempt = 0; attempt < 50; attempt++) {
+        retried = await window.store.append([event(2)]).then((r) => r.lastPosition, (e) => e.code);
+        if (retried === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const all = await window.store.readAll();
+      await window.store.close();
+      return { failed, retried, versions: all.map(({ event: e }) => e._version) };
+    });
+    assert.deepEqual(outcome, { failed: 'STORE_FAILURE', retried: 2, versions: [1, 2] });
+    const holderCall = await holder.evaluate(() => window.held.getLastPosition().then(() => 'answered', (e) => e.code));
+    assert.equal(holderCall, 'STORE_FAILURE', 'the failed store refuses its own calls until opened again');
+    await holder.evaluate(() => window.held.close());
+    await context.close();
+  });
+
   it('serves an append made before close() on a store that had not opened yet', { timeout: 60000 }, async () => {
     const context = await browser.newContext();
     const page = await openPage(context, server.url);
