@@ -48,9 +48,21 @@ class OPFSEngineStore extends DurableEventStore {
   #pool: SlotPool | undefined;
   #mounted: CoreDirectory | undefined;
 
+  /** Told once the store refuses every call (a failed flush). */
+  onPoisoned: (() => void) | undefined;
+
   constructor(name: string, cacheBytes: number | undefined) {
     super({ cacheBytes });
     this.#name = name;
+  }
+
+  protected override poisoned(): void {
+    this.onPoisoned?.();
+  }
+
+  /** Gives up the files' access handles at once: the next holder's worker needs them. */
+  releaseFiles(): void {
+    this.#pool?.close();
   }
 
   async start(): Promise<void> {
@@ -160,6 +172,7 @@ async function lead(name: string, channel: string, cacheBytes: number | undefine
   }
   store = engine;
   unlock = release;
+  engine.onPoisoned = () => { void stepDown(engine, name, channel, cacheBytes); };
   const appendHere = async (json: string) => {
     const result = await engine.appendJson(json);
     if (result.appended > 0) leader?.appended(result.lastPosition);
@@ -169,6 +182,23 @@ async function lead(name: string, channel: string, cacheBytes: number | undefine
     await engine.reserve();
     return runStoreCall(engine, method, args, onProgress, appendHere);
   });
+}
+
+/**
+ * A failed flush: nothing later can be trusted to be durable here, so this worker lets the
+ * others go on. Its access handles close first (the next holder needs them, and no write of
+ * this store can follow), then it stops serving and lets the lock go; it waits in line again.
+ */
+async function stepDown(engine: OPFSEngineStore, name: string, channel: string, cacheBytes: number | undefined): Promise<void> {
+  if (store !== engine || closing) return;
+  const [held, release] = [leader, unlock];
+  [store, leader, unlock] = [undefined, undefined, undefined];
+  engine.onPoisoned = undefined;
+  engine.releaseFiles();
+  await held?.close();
+  release?.();
+  await engine.close().catch(() => undefined);  // frees its core store; nothing is flushed
+  if (!closing) queueForLock(name, channel, cacheBytes);
 }
 
 function queueForLock(name: string, channel: string, cacheBytes: number | undefined): void {
