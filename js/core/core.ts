@@ -123,6 +123,12 @@ export interface CoreValidating {
 }
 
 /**
+ * A core store's append of events already encoded by encodeEvents (`count` of them): the
+ * service, which encodes them for its handlers' copies, does not have them encoded twice.
+ */
+export const appendsEncoded = Symbol.for('atomservices.appendEncoded');
+
+/**
  * A store written in JS that keeps each event as the text the core made of it (the JSON in
  * eventRows) and can give a page of a stream as the JSON array of those texts has this
  * method, so a native fold hands the text to the core as it is (foldStored).

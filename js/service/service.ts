@@ -1,4 +1,4 @@
-import { callCore, validatesEvents, writeInput, type CoreValidating } from '../core/core.js';
+import { appendsEncoded, callCore, validatesEvents, writeInput, type CoreValidating } from '../core/core.js';
 import { encodeEvents, encodeRequest } from '../core/encode.js';
 import { AtomServicesError, asStoreError, atCaller, invalidArgument, kindOf, storeClosed } from '../core/errors.js';
 import { checkHandler } from './handlers.js';
@@ -195,7 +195,8 @@ class Service implements IService {
     // hands them to the core itself says so, and a core store validates them as it appends).
     if (!checked) callCore((core) => core.validateEvents(writeInput(core, json!)));
     if (this.#appendGate) await this.#appendGate;
-    const result: AppendResult | void = await this.#callStore(() => store.append(events));
+    const result: AppendResult | void = await this.#callStore(() =>
+      (store instanceof NativeEventStore && json !== undefined ? store[appendsEncoded](json, events.length) : store.append(events)));
     if (result?.appended !== 0) this.#notifyAppended();
     const stored = json === undefined ? events : JSON.parse(json) as IEvent[];
     // A store that does not say how many it stored is taken to have stored them all.

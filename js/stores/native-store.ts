@@ -1,5 +1,5 @@
 // The JS face of every store that lives in the WebAssembly core.
-import { callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from '../core/core.js';
+import { appendsEncoded, callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from '../core/core.js';
 import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
 import { AtomServicesError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
 import type { NativeReducer } from '../core/native-reducer.js';
@@ -84,6 +84,10 @@ export abstract class NativeEventStore implements IEventStore {
   async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
     return this.appendEncoded(encodeEvents(events));
+  }
+
+  [appendsEncoded](json: string, _count: number): Promise<AppendResult> {
+    return this.appendEncoded(json);
   }
 
   /** Appends events already encoded as JSON (by encodeEvents, maybe in another tab). */

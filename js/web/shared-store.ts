@@ -2,6 +2,7 @@
 // routed (to this context's own core store, or to the context that holds the store), and
 // the holder runs the calls it is sent through the same code as its own.
 import { checkVerifyOptions, DurableEventStore, type StorageStats, type StoreCorruption, type VerifyOptions, type VerifyReport } from '../stores/durable-store.js';
+import { appendsEncoded } from '../core/core.js';
 import { encode, encodeEvents } from '../core/encode.js';
 import { AtomServicesError, invalidArgument } from '../core/errors.js';
 import type { NativeReducer } from '../core/native-reducer.js';
@@ -38,14 +39,15 @@ export function runStoreCall(store: DurableEventStore, method: string, args: unk
   const native = NativeEventStore.prototype;
   const durable = DurableEventStore.prototype;
   const texts = NativeEventStore.prototype as unknown as TextReads;
+  const afterDurable = (read: () => Promise<unknown>) => texts.durableLastPosition.call(store).then(read);
   switch (method) {
     case 'append': return append(a[0]);
     // Events cross as the core's JSON text, parsed by the caller.
     // Reads wait for what was appended before them to be durable (readAll and the end show only that).
-    case 'readStream': return texts.durableLastPosition.call(store).then(() => texts.readStreamText.call(store, a[0], a[1], a[2]));
+    case 'readStream': return afterDurable(() => texts.readStreamText.call(store, a[0], a[1], a[2]));
     case 'readAll': return readAllDurable(store, texts, a[0]);
-    case 'getVersion': return texts.durableLastPosition.call(store).then(() => native.getVersion.call(store, a[0], a[1]));
-    case 'getEvent': return texts.durableLastPosition.call(store).then(() => native.getEvent.call(store, a[0]));
+    case 'getVersion': return afterDurable(() => native.getVersion.call(store, a[0], a[1]));
+    case 'getEvent': return afterDurable(() => native.getEvent.call(store, a[0]));
     case 'getLastPosition': return texts.durableLastPosition.call(store);
     case 'getSnapshot': return native.getSnapshot.call(store, a[0], a[1], a[2], a[3]);
     case 'putSnapshot': return native.putSnapshot.call(store, a[0], a[1], a[2], a[3], a[4]);
@@ -69,11 +71,14 @@ export abstract class SharedEventStore extends DurableEventStore {
 
   override async append(events: readonly IEvent[]): Promise<AppendResult> {
     if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array of events');
-    const json = encodeEvents(events);  // here, so that what cannot be stored fails as in the holder
+    return this[appendsEncoded](encodeEvents(events), events.length);  // encoded here, so what cannot be stored fails as in the holder
+  }
+
+  override async [appendsEncoded](json: string, count: number): Promise<AppendResult> {
     const { value, retried } = await this.route<AppendResult>('append', [json]);
     // Sent again after a handover, it finds its events stored by the holder that went away:
     // they are still this append's own, and its handlers must run.
-    return retried && value.appended === 0 ? { ...value, appended: events.length } : value;
+    return retried && value.appended === 0 ? { ...value, appended: count } : value;
   }
 
   override async readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> {
