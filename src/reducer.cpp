@@ -36,6 +36,16 @@ constexpr OpSpec kOps[] = {
   throw Error(ErrorCode::INVALID_ARGUMENT, "reducer definition: " + where + " " + problem, details + "}");
 }
 
+[[noreturn]] void overflowed(const std::vector<std::string>& path) {
+  std::string dotted;
+  for (const std::string& part : path) dotted += (dotted.empty() ? "" : ".") + part;
+  std::string details = "{\"field\":";
+  json::append_string(details, dotted);
+  throw Error(ErrorCode::INVALID_ARGUMENT, "reducer: the sum at " + dotted +
+                  " is beyond the largest number JSON holds (about 1.8e308); fold such values with a JS reducer",
+              details + "}");
+}
+
 std::vector<std::string> split_path(const std::string& text, const std::string& where) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -144,7 +154,10 @@ void apply_op(State& state, const Operation& op, const State* operand) {
     case OpKind::Increment: {
       if (!operand || !operand->is_number()) return;
       double delta = operand->get<double>();
-      (*parent)[key] = number_or(current, 0) + (op.kind == OpKind::Subtract ? -delta : delta);
+      double sum = number_or(current, 0) + (op.kind == OpKind::Subtract ? -delta : delta);
+      // JSON has no Infinity: written as null, the state would silently differ from a JS fold's.
+      if (!std::isfinite(sum)) overflowed(op.path);
+      (*parent)[key] = sum;
       break;
     }
     case OpKind::Min:

@@ -177,3 +177,19 @@ describe('native reducer definitions are checked when created', () => {
     });
   }
 });
+
+describe('native reducer sums stay numbers JSON can hold', () => {
+  it('a sum past the largest double is refused, and the state before it can still be had', async () => {
+    const service = memoryService();
+    const events = accountEvents(3, 'huge');
+    events[1].payloads.amount = 1.5e308;
+    events[2].payloads.amount = 1.5e308;
+    await service.dispatch(events);
+    const reducer = new NativeReducer({ initialState: { balance: 0 }, on: { MoneyDeposited: [{ op: 'add', path: 'balance', from: 'payloads.amount' }] } });
+    await assert.rejects(service.rehydrate('Account', 'huge', reducer),
+      (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('balance') && e.field === 'balance');
+    const before = await service.rehydrate('Account', 'huge', reducer, { toVersion: 2 });
+    assert.equal(before.state.balance, 1.5e308);
+    await service.close();
+  });
+});
