@@ -27,6 +27,12 @@ echo '{ "type": "commonjs" }' > dist/cjs/package.json
 echo '{ "type": "module" }' > dist/esm/package.json
 # Node's `import` gets the CommonJS build through this wrapper, so one process never loads
 # two copies of the core (and AtomServicesError stays one class).
-echo "export * from './cjs/node.js';" > dist/node.mjs
-echo "export * from './cjs/postgres.js';" > dist/postgres.mjs
+# The names are listed, not `export *`, which would also export the CommonJS `__esModule` flag.
+for entry in node postgres; do
+  node -e '
+    const entry = process.argv[1];
+    const names = Object.keys(require(`./dist/cjs/${entry}.js`)).filter((name) => name !== "__esModule");
+    console.log(`import entry from "./cjs/${entry}.js";\nexport const { ${names.join(", ")} } = entry;`);
+  ' "$entry" > "dist/$entry.mjs"
+done
 echo "build: dist/ is ready"

@@ -16,4 +16,9 @@ await service.dispatch(buildUserCreated({ _version: 1, _createdBy: 'admin-uuid',
 await new Promise((resolve) => setTimeout(resolve, 10));
 if (seen.join() !== 'a@example.com,b@example.com') throw new Error(`handlers saw ${seen}`);
 await service.close();
+// `import *` shows the package's names and nothing of the CommonJS build beneath it.
+const { createRequire } = await import('node:module');
+const names = Object.keys(await import('atomservices')).sort().join();
+const required = Object.keys(createRequire(import.meta.url)('atomservices')).filter((name) => name !== '__esModule').sort().join();
+if (names !== required) throw new Error(`import gives ${names}, require gives ${required}`);
 console.log('quickstart (import): ok');
