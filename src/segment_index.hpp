@@ -138,6 +138,9 @@ class SegmentIndex {
   BodyLocation body(uint64_t position, const Fetch& fetch) const;
   // The event's global position and body, when the segment holds it.
   std::optional<std::pair<uint64_t, BodyLocation>> find(const Uuid128& id, const Fetch& fetch) const;
+  // False when the id filter, once read, rules out `hash_id(id)`: a search of every closed
+  // segment for a new id then costs a probe a segment, without a call through `find`.
+  bool may_hold_id(uint64_t id_hash) const { return !ids_ || ids_->bloom.may_contain(id_hash); }
   std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
 
  private:

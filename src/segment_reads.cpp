@@ -88,7 +88,9 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
 }
 
 std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
+  const uint64_t hash = hash_id(id);
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
+    if (!it->index->may_hold_id(hash)) continue;
     auto found = searched(*it, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.find(id, fetch); });
     if (found) return checked_body(*it, found->second);
   }
