@@ -462,6 +462,36 @@ BodyLocation SegmentIndex::body(uint64_t position, const Fetch& fetch) const {
   return take_location(r);
 }
 
+void SegmentIndex::each_id_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const {
+  std::vector<FrameRef> refs;
+  {
+    Reader r(table(fetch, id_lookup_at_.at, id_lookup_at_.length, kIdLookup));
+    uint32_t words = r.get<uint32_t>();
+    r.take(size_t{words} * 8);  // the segment's own filter
+    while (r.left() > 0) {
+      r.take(16);  // the frame's first id
+      refs.push_back(take_ref(r, id_lookup_at_.at));
+    }
+    if (!r.done()) damaged("the id lookup is malformed");
+  }
+  uint64_t seen = 0;
+  for (const FrameRef& ref : refs) {
+    std::string_view payload = fetch(ref.at, ref.length, true);
+    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kIds) damaged("a table frame is of the wrong kind");
+    std::string_view entries = payload.substr(1);
+    if (entries.size() % kIdEntryBytes != 0) damaged("an id table is malformed");
+    for (size_t at = 0; at < entries.size(); at += kIdEntryBytes, ++seen) {
+      Reader r(entries.substr(at, kIdEntryBytes));
+      Uuid128 id{r.get<uint64_t>(), r.get<uint64_t>()};
+      uint64_t offset = r.get<uint32_t>();
+      if (offset >= events_) damaged("an id table names an event outside its segment");
+      visit(hash_id(id), first_ + offset);
+    }
+  }
+  // A filter built from fewer ids than the segment holds would turn duplicates away as new.
+  if (seen != events_) damaged("the id tables do not hold every event of the segment");
+}
+
 std::optional<std::pair<uint64_t, BodyLocation>> SegmentIndex::find(const Uuid128& id, const Fetch& fetch) const {
   const IdLookup& lookup = id_lookup(fetch);
   if (!lookup.bloom.may_contain(hash_id(id))) return std::nullopt;

@@ -84,7 +84,8 @@ class Bloom {
   static constexpr size_t kBlockWords = 8;
   static constexpr size_t kBitsPerKey = 16;
   Bloom() = default;
-  explicit Bloom(size_t entries) : bits_(((entries * kBitsPerKey + 511) / 512 + 1) * kBlockWords, 0) {}
+  explicit Bloom(size_t entries) : bits_(words_for(entries), 0) {}
+  static size_t words_for(uint64_t entries) { return static_cast<size_t>(((entries * kBitsPerKey + 511) / 512 + 1) * kBlockWords); }
   void add(uint64_t hash);
   bool may_contain(uint64_t hash) const;
   const std::vector<uint64_t>& words() const { return bits_; }
@@ -141,6 +142,9 @@ class SegmentIndex {
   // False when the id filter, once read, rules out `hash_id(id)`: a search of every closed
   // segment for a new id then costs a probe a segment, without a call through `find`.
   bool may_hold_id(uint64_t id_hash) const { return !ids_ || ids_->bloom.may_contain(id_hash); }
+  // Calls visit(hash_id(id), position) for every event of the segment, from its id tables,
+  // read past the cache and without keeping the segment's id filter.
+  void each_id_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const;
   std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
 
  private:

@@ -15,12 +15,28 @@
 #include "atomservices/ids.hpp"
 #include "files.hpp"
 #include "frames.hpp"
+#include "id_filters.hpp"
 #include "segment_index.hpp"
 
 namespace atomservices {
 namespace {
 
 constexpr size_t kRememberedVersions = 1 << 16;
+
+// A derived file's bytes; nothing when it is missing or cannot be read (it is made again).
+std::optional<std::string> read_if_present(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> bytes;
+  try {
+    bytes.emplace(static_cast<size_t>(files::size_of(fd, path)), '\0');
+    files::read_at(fd, bytes->data(), bytes->size(), 0, path);
+  } catch (const Error&) {
+    bytes.reset();
+  }
+  ::close(fd);
+  return bytes;
+}
 
 }  // namespace
 
@@ -87,14 +103,82 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
   return version;
 }
 
+// Segments past what the id filters cover are searched by their own filters (none once
+// caught up), then the segments of each filter's range that may hold the id.
 std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
+  catch_up_ids();
   const uint64_t hash = hash_id(id);
-  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) {
-    if (!it->index->may_hold_id(hash)) continue;
-    auto found = searched(*it, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.find(id, fetch); });
-    if (found) return checked_body(*it, found->second);
+  std::optional<std::string_view> body;
+  auto search = [&](const Segment& segment) {
+    if (!segment.index->may_hold_id(hash)) return false;
+    auto found = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.find(id, fetch); });
+    if (found) body = checked_body(segment, found->second);
+    return found.has_value();
+  };
+  const uint64_t covered = id_filters_->covered_end();
+  for (auto it = closed_.rbegin(); it != closed_.rend() && it->first + it->events > covered; ++it) {
+    if (search(*it)) return body;
   }
-  return std::nullopt;
+  id_filters_->each_range_that_may_hold(hash, [&](uint64_t first, uint64_t end) {
+    auto it = std::upper_bound(closed_.begin(), closed_.end(), first, [](uint64_t p, const Segment& s) { return p < s.first; });
+    if (it != closed_.begin()) --it;
+    for (; it != closed_.end() && it->first < end; ++it) {
+      if (search(*it)) return false;
+    }
+    return true;
+  });
+  return body;
+}
+
+void SegmentStore::catch_up_ids() const {
+  if (!id_filters_) {
+    std::optional<IdFilters> saved;
+    if (std::optional<std::string> file = read_if_present(id_filters_path())) saved = IdFilters::decode(*file);
+    // A file covering more than the store holds is not this store's (a backup restored beside it).
+    if (saved && saved->covered_end() > sealed_end()) saved.reset();
+    id_filters_ = std::make_unique<IdFilters>(saved ? std::move(*saved) : IdFilters());
+    id_filters_saved_ = id_filters_->ids();
+  }
+  std::vector<uint64_t> hashes;
+  for (uint64_t from = id_filters_->covered_end(); from < sealed_end(); from = id_filters_->covered_end()) {
+    const Segment& segment = closed_holding(from);
+    if (segment.first + segment.events <= from) break;  // holds no events past it: nothing to cover
+    hashes.clear();
+    searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) {
+      hashes.clear();  // a search that found damage runs again on the rebuilt index
+      index.each_id_hash(fetch, [&](uint64_t hash, uint64_t position) {
+        if (position >= from) hashes.push_back(hash);
+      });
+      return true;
+    });
+    id_filters_->cover(segment.first + segment.events, hashes);
+  }
+  if (id_filters_->ids() - id_filters_saved_ >= kSaveIdFiltersAfter) save_id_filters();
+}
+
+// Derived data: a file that could not be saved is made again from the index files.
+void SegmentStore::save_id_filters() const {
+  if (corruption_) return;
+  const std::string path = id_filters_path(), temporary = path + ".tmp";
+  try {
+    int fd = files::open_for_append(temporary, true);
+    try {
+      files::write_at(fd, id_filters_->encode(), 0, temporary);
+      syncer_->sync_file(fd);  // whole on disk before its name is
+    } catch (...) {
+      files::close(fd);
+      throw;
+    }
+    files::close(fd);
+    files::rename(temporary, path);
+    id_filters_saved_ = id_filters_->ids();
+    const_cast<SegmentStore&>(*this).directory_dirty_ = true;
+  } catch (const Error&) {
+    try {
+      files::remove(temporary);
+    } catch (const Error&) {
+    }
+  }
 }
 
 // Calls visit(segment, run, i) for the sealed stream's versions from..to, in order, until it says stop.

@@ -160,6 +160,7 @@ CachedBlock& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
 }
 
 class SegmentIndex;
+class IdFilters;
 struct BodyLocation;
 struct StreamRun;
 
@@ -259,6 +260,18 @@ class SegmentStore : private LogStorage {
   void release();
   void synced_file(int fd);
   void synced_directory(const std::string& path);
+  // The id filters (id_filters.hpp): read from their file the first time an id is searched,
+  // then brought up to every closed segment from the segments' id tables; saved once enough
+  // ids were added to them since they were read.
+  void catch_up_ids() const;
+  void save_id_filters() const;
+  void save_id_filters_at_close();
+  std::string id_filters_path() const { return options_.directory + "/ids.filter"; }
+  uint64_t sealed_end() const { return closed_.empty() ? 1 : closed_.back().first + closed_.back().events; }
+  // Saved when this many ids were added since the file was read: at once (a first open after
+  // an upgrade, or after crashes), or at close (an open then reads at most these many again).
+  static constexpr uint64_t kSaveIdFiltersAfter = 1 << 20;
+  static constexpr uint64_t kSaveIdFiltersAtClose = 1 << 16;
   void roll();
   void merge_closed();
   void merge(size_t from);
@@ -282,6 +295,8 @@ class SegmentStore : private LogStorage {
   mutable BlockCache cache_;
   mutable std::string scratch_, lookup_scratch_;
   mutable std::unordered_map<std::string, int64_t> sealed_versions_;
+  mutable std::unique_ptr<IdFilters> id_filters_;  // none until an id is first searched
+  mutable uint64_t id_filters_saved_ = 0;          // ids their file holds
 };
 
 }  // namespace atomservices

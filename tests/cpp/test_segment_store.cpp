@@ -9,6 +9,7 @@
 #include <iterator>
 #include <random>
 
+#include "../../src/id_filters.hpp"
 #include "atomservices/segment_store.hpp"
 #include "test_helpers.hpp"
 
@@ -447,5 +448,101 @@ TEST_CASE("a sealed newest segment that lost bytes is reported, not cut as a tor
     CHECK(store->corruption()->file == log);
     CHECK(store->stats().torn_bytes_cut == 0);
     CHECK(code_of([&] { append_versions(*store, 30, 30, "a1"); }) == ErrorCode::STORE_CORRUPT);
+  }
+}
+
+namespace {
+
+SegmentStoreOptions filtered(const std::string& dir) {
+  SegmentStoreOptions o;
+  o.directory = dir;
+  o.segment_bytes = 64 << 10;
+  o.merge_fanout = 4;
+  o.max_merged_bytes = 1 << 20;
+  return o;
+}
+
+// Appends `count` events of their own aggregates in batches of 100; returns every tenth event.
+std::vector<std::string> fill(SegmentStore& store, int count) {
+  std::vector<std::string> kept;
+  for (int n = 0; n < count; n += 100) {
+    std::string batch;
+    for (int i = n; i < n + 100; ++i) {
+      std::string event = test::fresh_event(1, "agg-" + std::to_string(store.log().last_position() + 1 + i - n));
+      batch += (batch.empty() ? "" : ",") + event;
+      if (i % 10 == 0) kept.push_back(event);
+    }
+    store.append(parse_events("[" + batch + "]"));
+  }
+  store.sync();
+  return kept;
+}
+
+// Every kept event, sent again, is found stored (a retry), and its id with other content is refused.
+void every_id_is_found(SegmentStore& store, const std::vector<std::string>& kept) {
+  const uint64_t last = store.log().last_position();
+  for (const std::string& event : kept) REQUIRE(store.append(parse_events("[" + event + "]")).appended == 0);
+  std::string changed = kept.front();
+  changed.replace(changed.find("\"tester\""), 8, "\"someone\"");
+  CHECK(code_of([&] { store.append(parse_events("[" + changed + "]")); }) == ErrorCode::DUPLICATE_EVENT_ID);
+  CHECK(store.log().last_position() == last);
+}
+
+}  // namespace
+
+TEST_CASE("the id filters find every stored id, saved, stale, damaged or from another store") {
+  TempDir dir;
+  std::vector<std::string> kept;
+  {
+    auto store = open(filtered(dir.path));
+    kept = fill(*store, 70000);
+    every_id_is_found(*store, kept);
+    store->close();  // saves the filters: more ids than kSaveIdFiltersAtClose were added
+  }
+  const std::string saved = dir.read("ids.filter");
+  REQUIRE(!saved.empty());
+  SECTION("saved: read back, not rebuilt") {
+    auto store = open(filtered(dir.path));
+    every_id_is_found(*store, kept);
+    store->close();
+    CHECK(dir.read("ids.filter") == saved);  // few ids added since: left as it was
+  }
+  SECTION("stale: the segments sealed after it are added from their indexes") {
+    {
+      auto store = open(filtered(dir.path));
+      std::vector<std::string> more = fill(*store, 3000);
+      kept.insert(kept.end(), more.begin(), more.end());
+      store->close();
+    }
+    CHECK(dir.read("ids.filter") == saved);
+    auto store = open(filtered(dir.path));
+    every_id_is_found(*store, kept);
+  }
+  SECTION("damaged or missing: made again from the indexes") {
+    std::string damaged = saved;
+    damaged[damaged.size() / 2] ^= 0x10;
+    dir.write("ids.filter", damaged);
+    {
+      auto store = open(filtered(dir.path));
+      every_id_is_found(*store, kept);
+      store->close();
+    }
+    auto remade = IdFilters::decode(dir.read("ids.filter"));  // saved again
+    REQUIRE(remade);
+    CHECK(remade->covered_end() == IdFilters::decode(saved)->covered_end());  // every closed segment
+    ::unlink((dir.path + "/ids.filter").c_str());
+    auto store = open(filtered(dir.path));
+    every_id_is_found(*store, kept);
+  }
+  SECTION("another store's, covering more events than this one holds: not used") {
+    TempDir other;
+    std::vector<std::string> theirs;
+    {
+      auto store = open(filtered(other.path));
+      theirs = fill(*store, 3000);
+    }
+    other.write("ids.filter", saved);
+    auto store = open(filtered(other.path));
+    every_id_is_found(*store, theirs);
   }
 }

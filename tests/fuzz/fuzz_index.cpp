@@ -1,5 +1,5 @@
-// The index file decoder: SegmentIndex::open over arbitrary bytes, then lookups through
-// what it decoded. It must never crash or hang, and only atomservices::Error may escape.
+// The index file decoders: SegmentIndex::open and IdFilters::decode over arbitrary bytes,
+// then lookups through what they decoded. It must never crash or hang, and only atomservices::Error may escape.
 //
 // Input: the segment's first position and size (8 bytes each, little-endian), then the
 // index file's bytes. A valid seed (make_seeds) lets mutations reach the tables.
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "../../src/frames.hpp"
+#include "../../src/id_filters.hpp"
 #include "../../src/segment_index.hpp"
 #include "atomservices/errors.hpp"
 
@@ -51,6 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto index = SegmentIndex::open(file.size(), read, first, segment_bytes)) look_up(*index, file);
   } catch (const Error&) {
     // a coded refusal is the expected answer to damage
+  }
+  if (auto filters = IdFilters::decode(file)) {
+    uint64_t ranges = 0;
+    for (uint64_t hash : {0ull, first, segment_bytes, ~0ull}) {
+      filters->each_range_that_may_hold(hash, [&](uint64_t from, uint64_t end) { return from < end && ++ranges < 1000; });
+    }
+    filters->cover(filters->covered_end() + 3, {first, segment_bytes, 7});
+    if (!IdFilters::decode(filters->encode())) __builtin_trap();  // what it writes, it reads back
   }
   return 0;
 }
