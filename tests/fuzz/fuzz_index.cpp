@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto filters = IdFilters::decode(file)) {
     uint64_t ranges = 0;
-    for (uint64_t hash : {0ull, first, segment_bytes, ~0ull}) {
+    for (uint64_t hash : {uint64_t{0}, first, segment_bytes, ~uint64_t{0}}) {
       filters->each_range_that_may_hold(hash, [&](uint64_t from, uint64_t end) { return from < end && ++ranges < 1000; });
     }
     filters->cover(filters->covered_end() + 3, {first, segment_bytes, 7});
