@@ -63,6 +63,20 @@ std::string read_all(const std::string& path) {
   return content;
 }
 
+std::optional<std::string> read_if_present(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> bytes;
+  try {
+    bytes.emplace(static_cast<size_t>(size_of(fd, path)), '\0');
+    read_at(fd, bytes->data(), bytes->size(), 0, path);
+  } catch (const Error&) {
+    bytes.reset();
+  }
+  ::close(fd);
+  return bytes;
+}
+
 int open_for_append(const std::string& path, bool create_new) {
   int flags = O_RDWR | (create_new ? O_CREAT | O_EXCL : 0);
   int fd = ::open(path.c_str(), flags, 0644);

@@ -2,6 +2,7 @@
 // Thin POSIX file helpers for the storage engine. Failures throw STORE_FAILURE naming the
 // path and the system's reason.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,8 @@ namespace atomservices::files {
 void make_directories(const std::string& path);
 std::vector<std::string> list(const std::string& directory);
 std::string read_all(const std::string& path);
+// The file's bytes; nothing when it is missing or cannot be read (for derived files).
+std::optional<std::string> read_if_present(const std::string& path);
 int open_for_append(const std::string& path, bool create_new);
 int open_for_reading(const std::string& path);
 uint64_t size_of(const std::string& path);

@@ -23,21 +23,6 @@ namespace {
 
 constexpr size_t kRememberedVersions = 1 << 16;
 
-// A derived file's bytes; nothing when it is missing or cannot be read (it is made again).
-std::optional<std::string> read_if_present(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return std::nullopt;
-  std::optional<std::string> bytes;
-  try {
-    bytes.emplace(static_cast<size_t>(files::size_of(fd, path)), '\0');
-    files::read_at(fd, bytes->data(), bytes->size(), 0, path);
-  } catch (const Error&) {
-    bytes.reset();
-  }
-  ::close(fd);
-  return bytes;
-}
-
 }  // namespace
 
 // Runs a search of a closed segment's index. An index found damaged is rebuilt from its
@@ -133,7 +118,7 @@ std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) con
 void SegmentStore::catch_up_ids() const {
   if (!id_filters_) {
     std::optional<IdFilters> saved;
-    if (std::optional<std::string> file = read_if_present(id_filters_path())) saved = IdFilters::decode(*file);
+    if (std::optional<std::string> file = files::read_if_present(id_filters_path())) saved = IdFilters::decode(*file);
     // A file covering more than the store holds is not this store's (a backup restored beside it).
     if (saved && saved->covered_end() > sealed_end()) saved.reset();
     id_filters_ = std::make_unique<IdFilters>(saved ? std::move(*saved) : IdFilters());

@@ -285,7 +285,11 @@ std::string SegmentStore::build_index(const std::string& path, Segment& segment,
 // kept in memory for the events before the damage.
 void SegmentStore::index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path,
                                 bool check_versions) {
-  std::string bytes = build_index(segment_path, segment, check_versions);
+  install_index(segment, build_index(segment_path, segment, check_versions), index_path);
+}
+
+// The segment's index from its bytes, and (unless the segment is damaged) its file.
+void SegmentStore::install_index(Segment& segment, const std::string& bytes, const std::string& index_path) {
   auto read = [&](uint64_t at, uint32_t length) { return bytes.substr(static_cast<size_t>(at), length); };
   std::optional<SegmentIndex> index = SegmentIndex::open(bytes.size(), read, segment.first, segment.bytes);
   if (!index) throw Error(ErrorCode::INTERNAL, "a segment index just built does not read back");
@@ -323,9 +327,16 @@ uint64_t SegmentStore::verify_segment(size_t n) {
   sealed_versions_.clear();
   refuse_if_corrupt();
   const std::string index_path = index_path_of(copy.first);
-  if (copy.events != closed_[n].events || files::read_all(index_path) != rebuilt) {
+  if (copy.events != closed_[n].events) {
     corruption_ = Corruption{index_path.substr(options_.directory.size() + 1), 0, "the index does not match its segment"};
     refuse_if_corrupt();
+  }
+  // The segment is sound and holds what the index says it holds: an index whose bytes differ
+  // is damaged derived data, made again from the segment, as the open and searches do.
+  if (files::read_if_present(index_path) != rebuilt) {
+    forget_readers();  // the damaged file's descriptor and cached pieces
+    install_index(copy, rebuilt, index_path);
+    closed_[n].index = copy.index;
   }
   return copy.events;
 }

@@ -191,7 +191,8 @@ class SegmentStore : private LogStorage {
   // says so, and releases the files. The destructor only releases them.
   void close();
   // Checks closed segment `n` (0 = oldest) whole: every frame's checksum, and its index
-  // against it. Returns the events it holds; damage is reported by corruption() and throws.
+  // against it (an index that does not match a sound segment is written again from it).
+  // Returns the events it holds; damage is reported by corruption() and throws.
   uint64_t verify_segment(size_t n);
   size_t closed_segments() const { return closed_.size(); }
 
@@ -250,6 +251,7 @@ class SegmentStore : private LogStorage {
   // (not when this store just wrote or merged it).
   std::string build_index(const std::string& path, Segment& segment, bool check_versions);
   void index_closed(Segment& segment, const std::string& segment_path, const std::string& index_path, bool check_versions);
+  void install_index(Segment& segment, const std::string& bytes, const std::string& index_path);
   void adopt(Segment segment);
   void open_active(const Segment& segment);
   void write_record(const std::string& frame);
