@@ -112,6 +112,8 @@ class Service implements IService {
   #appends = 0;
   /** Set while a subscription from 'end' learns where the log ends: appends wait for it. */
   #appendGate: Promise<unknown> | undefined;
+  /** Per aggregate, the newest publication's settling (see #publishInOrder). */
+  readonly #lastPublished = new Map<string, Promise<void>>();
   #unwatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   // Set once close() drained every dispatch (and what its handlers dispatched).
@@ -160,16 +162,14 @@ class Service implements IService {
     const bus = this.#bus;
     if (events.length === 0 || !this.#publishes()) return;  // nothing to run
     // Tracked now, so close() waits for it; started after the caller's await resumed.
-    this.#track(new Promise<void>((resolve) => afterThisTurn(resolve))
-      .then(() => bus.publish(events))
-      .catch((error) => this.#report(error)));
+    this.#track(this.#publishInOrder(events, bus, true).catch((error) => this.#report(error)));
   }
 
   async #dispatchStrong(input: IEvent | readonly IEvent[], notified: Notified): Promise<void> {
     let failure: AtomServicesError | undefined;
     try {
       const events = await this.#append(input);
-      if (events.length > 0) await this.#bus.publish(events);
+      if (events.length > 0) await this.#publishInOrder(events, this.#bus, false);
     } catch (error) {
       failure = error instanceof AtomServicesError ? error : asStoreError(error);
     }
@@ -202,6 +202,25 @@ class Service implements IService {
     // A store that does not say how many it stored is taken to have stored them all.
     if (typeof result?.appended !== 'number' || result.appended >= events.length) return stored;
     return result.appended === 0 ? [] : this.#newlyStored(stored, result);
+  }
+
+  /**
+   * Publishes once the publications before it of the same aggregates have settled, so an
+   * aggregate's handlers run in the order its events were stored (an eventual dispatch's
+   * handlers start in a later turn, a strong one's at once). Other aggregates' go on meanwhile.
+   */
+  #publishInOrder(events: readonly IEvent[], bus: IEventBus, inLaterTurn: boolean): Promise<void> {
+    const aggregates = [...new Set(events.map((event) => `${event.AggregateType}\u0000${event.AggregateID}`))];
+    const before = aggregates.map((key) => this.#lastPublished.get(key)).filter((p) => p !== undefined);
+    const published = Promise.all(before)
+      .then(() => (inLaterTurn ? new Promise<void>((resolve) => afterThisTurn(resolve)) : undefined))
+      .then(() => bus.publish(events));
+    const settled = published.then(() => undefined, () => undefined);
+    for (const key of aggregates) this.#lastPublished.set(key, settled);
+    void settled.then(() => {
+      for (const key of aggregates) if (this.#lastPublished.get(key) === settled) this.#lastPublished.delete(key);
+    });
+    return published;
   }
 
   /** Whether appended events go to a bus that runs handlers. */

@@ -8,6 +8,28 @@ import { accountEvents, settle } from './helpers.mjs';
 import { scratchDirectory } from './helpers-files.mjs';
 
 describe('the service and its stores at their edges', () => {
+  it('runs an aggregate\'s handlers in the order its events were stored, whatever the mode of each dispatch', async () => {
+    for (const store of [() => new MemoryEventStore(), () => new FileEventStore({ directory: scratchDirectory() })]) {
+      const seen = [];
+      const handle = async (event) => {
+        seen.push(`start ${event.AggregateID}@${event._version}`);
+        if (event._version === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        seen.push(`end ${event.AggregateID}@${event._version}`);
+      };
+      const service = createService({ EventStore: store(), EventHandlers: [{ EventName: 'AccountOpened', handle }, { EventName: 'MoneyDeposited', handle }] });
+      const [opened, deposited] = accountEvents(2, 'ordered');
+      const [other] = accountEvents(1, 'other');
+      await service.dispatch(opened);  // eventual: its handler starts in a later turn
+      const strong = new Promise((resolve) => { void service.dispatch(deposited, resolve); });
+      await service.dispatch(other);
+      assert.equal(await strong, undefined);
+      await service.close();
+      const ordered = seen.filter((entry) => entry.includes('ordered'));
+      assert.deepEqual(ordered, ['start ordered@1', 'end ordered@1', 'start ordered@2', 'end ordered@2']);
+      assert.ok(seen.indexOf('start other@1') < seen.indexOf('end ordered@1'), `other aggregates do not wait: ${seen}`);
+    }
+  });
+
   it('gives handlers the events as stored, copied when dispatched: later changes to the caller\'s objects reach no one', async () => {
     for (const strong of [false, true]) {
       const seen = [];
