@@ -269,13 +269,14 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
     if (count++ > 0) out += ',';
     out += json;
   };
+  auto wants_more = [&] { return count < options.limit && out.size() < Limits::kMaxAnswerBytes; };
   if (options.backward) {
     std::vector<uint64_t> found = positions(type, id, low, options.to_version);
-    for (size_t n = 0; n < found.size() && count < options.limit; ++n) add(body(found[found.size() - 1 - n]));
+    for (size_t n = 0; n < found.size() && wants_more(); ++n) add(body(found[found.size() - 1 - n]));
   } else if (options.limit > 0) {
     each_in_stream(type, id, low, options.to_version, [&](int64_t, std::string_view json) {
       add(json);
-      return count < options.limit;
+      return wants_more();
     });
   }
   out += ']';
@@ -285,7 +286,8 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
 std::string EventLog::read_all(const GlobalReadOptions& options) const {
   std::string out = "[";
   uint64_t position = std::max<uint64_t>(options.from_position, 1);
-  for (size_t count = 0; position <= last_position() && count < options.limit; ++position, ++count) {
+  for (size_t count = 0; position <= last_position() && count < options.limit && out.size() < Limits::kMaxAnswerBytes;
+       ++position, ++count) {
     if (count > 0) out += ',';
     out += "{\"position\":" + std::to_string(position) + ",\"event\":";
     out += body(position);

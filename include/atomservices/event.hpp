@@ -17,6 +17,9 @@ struct Limits {
   static constexpr size_t kMaxEventBytes = 1 << 20;   // one event's JSON (UTF-8)
   static constexpr size_t kMaxBatchEvents = 100000;   // events in one dispatch/append
   static constexpr size_t kMaxBatchBytes = 64 << 20;  // one batch's JSON (UTF-8)
+  // One read's answer: a read asked for more gives the events that fit (at least one), and
+  // the caller asks again from after the last (a log of large events is read in pieces).
+  static constexpr size_t kMaxAnswerBytes = 32 << 20;
   static constexpr int64_t kMaxVersion = 9007199254740991;  // 2^53 - 1
 };
 

@@ -46,6 +46,8 @@ export interface CoreLimits {
   maxEventBytes: number;
   maxBatchEvents: number;
   maxBatchBytes: number;
+  /** One read's answer: a read asked for more gives what fits (at least one event). */
+  maxAnswerBytes: number;
 }
 
 export interface CoreModule {

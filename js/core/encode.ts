@@ -53,6 +53,14 @@ function pathTo(parent: string, key: string | number): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
+function messageOf(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    return 'an error that cannot be shown';
+  }
+}
+
 /** What JSON.stringify would write for `value`: the result of its toJSON, when it has one (Dates do). */
 function converted(value: object, key: string | number): unknown {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
@@ -61,10 +69,23 @@ function converted(value: object, key: string | number): unknown {
 
 /** Finds the first value JSON cannot hold, walking no deeper than the core would accept. */
 function diagnose(value: unknown, key: string | number, path: string, ancestors: object[], depthLeft: number): string | undefined {
+  try {
+    return diagnoseValue(value, key, path, ancestors, depthLeft);
+  } catch (thrown) {
+    return `${path || 'the arguments'} could not be read (${messageOf(thrown)}); pass plain data, not a Proxy that throws`;
+  }
+}
+
+function diagnoseValue(value: unknown, key: string | number, path: string, ancestors: object[], depthLeft: number): string | undefined {
   const problem = problemOf(value);
   if (problem) return `${path} ${problem}`;
   if (typeof value !== 'object' || value === null || value instanceof Date) return undefined;
-  const json = converted(value, key);
+  let json: unknown;
+  try {
+    json = converted(value, key);
+  } catch (thrown) {
+    return `${path} could not be encoded: its toJSON threw (${messageOf(thrown)})`;
+  }
   if (json !== value) {
     const found = diagnose(json, key, path, ancestors, depthLeft);
     return found && `${found} (returned by toJSON)`;
@@ -72,8 +93,14 @@ function diagnose(value: unknown, key: string | number, path: string, ancestors:
   if (ancestors.includes(value)) return `${path} refers back to one of its parents (a cycle); events must be trees of plain data`;
   if (depthLeft === 0) return `${path} nests deeper than ${limits().maxDepth} levels; flatten the data`;
   ancestors.push(value);
-  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-  for (const [childKey, child] of entries) {
+  const keys: (string | number)[] = Array.isArray(value) ? Array.from(value, (_, i) => i) : Object.keys(value);
+  for (const childKey of keys) {
+    let child: unknown;
+    try {
+      child = (value as Record<string | number, unknown>)[childKey];
+    } catch (thrown) {
+      return `${pathTo(path, childKey)} could not be read: its getter threw (${messageOf(thrown)})`;
+    }
     if (child === undefined) continue;
     const found = diagnose(child, childKey, pathTo(path, childKey), ancestors, depthLeft - 1);
     if (found) return found;
@@ -116,11 +143,10 @@ export function encode(value: unknown, rootPath: string, code: ErrorCode): strin
     // Depth: events nest 2 levels above payloads; leave room so the core reports the limit.
     const found = diagnose(value, '', rootPath, [], limits().maxDepth + 3);
     if (found) {
-      const field = found.slice(0, found.indexOf(' '));  // the path
+      const field = found.startsWith('the arguments ') ? '' : found.slice(0, found.indexOf(' '));  // the path
       throw new AtomServicesError(code, found, { field });
     }
-    const text = thrown instanceof Error ? thrown.message : String(thrown);
-    throw new AtomServicesError(code, `${rootPath || 'the arguments'} cannot be encoded as JSON: ${text}`, {}, thrown);
+    throw new AtomServicesError(code, `${rootPath || 'the arguments'} cannot be encoded as JSON: ${messageOf(thrown)}`, {}, thrown);
   }
 }
 

@@ -114,7 +114,7 @@ export async function rehydrateInPages<S>(host: RehydrationHost, AggregateType: 
   let state = initialState;
   let version = 0;
   // A snapshot holds no creation times, so time travel by `at` folds from the start.
-  if (plan && options.at === undefined && store.getSnapshot) {
+  if (plan && options.at === undefined && store.getSnapshot && target > 0) {
     const snapshot = await callStore(() => store.getSnapshot!(plan.key, AggregateType, AggregateID, target));
     if (snapshot) ({ state, version } = snapshot as Rehydrated<S>);
   }

@@ -2,6 +2,7 @@
 import { appendsEncoded, callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from '../core/core.js';
 import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
 import { AtomServicesError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
+import { readAllInPages, readStreamInPages } from './paged-reads.js';
 import type { NativeReducer } from '../core/native-reducer.js';
 import type {
   AppendResult, IEvent, IEventStore, PositionedEvent, ReadAllOptions, ReadStreamOptions, Rehydrated, Snapshot,
@@ -129,14 +130,17 @@ export abstract class NativeEventStore implements IEventStore {
   }
 
   async readStream(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<IEvent[]> {
-    return JSON.parse(await this.readStreamText(AggregateType, AggregateID, options)) as IEvent[];
+    return readStreamInPages(options, (page) => this.readStreamText(AggregateType, AggregateID, page));
   }
 
   async readAll(options?: ReadAllOptions): Promise<PositionedEvent[]> {
-    return JSON.parse(await this.readAllText(options)) as PositionedEvent[];
+    return readAllInPages(options, (page) => this.readAllText(page));
   }
 
-  /** readStream's answer as the core's JSON text: what crosses to another tab as it is (a string clones fast). */
+  /**
+   * One answer of readStream as the core's JSON text (at most maxAnswerBytes, so maybe fewer
+   * events than asked): what crosses to another tab as it is (a string clones fast).
+   */
   protected async readStreamText(AggregateType: string, AggregateID: string, options?: ReadStreamOptions): Promise<string> {
     const store = await this.opened();
     const request = encodeRequest({ AggregateType, AggregateID, options });

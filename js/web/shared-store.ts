@@ -81,12 +81,13 @@ export abstract class SharedEventStore extends DurableEventStore {
     return retried && value.appended === 0 ? { ...value, appended: count } : value;
   }
 
-  override async readStream(...args: Parameters<NativeEventStore['readStream']>): Promise<IEvent[]> {
-    return JSON.parse(await this.#value<string>('readStream', args)) as IEvent[];
+  // Each answer comes from the tab that holds the store; the base class asks again for the rest.
+  protected override readStreamText(...args: Parameters<NativeEventStore['readStream']>): Promise<string> {
+    return this.#value<string>('readStream', args);
   }
 
-  override async readAll(...args: Parameters<NativeEventStore['readAll']>): Promise<PositionedEvent[]> {
-    return JSON.parse(await this.#value<string>('readAll', args)) as PositionedEvent[];
+  protected override readAllText(...args: Parameters<NativeEventStore['readAll']>): Promise<string> {
+    return this.#value<string>('readAll', args);
   }
   override getVersion(...args: Parameters<NativeEventStore['getVersion']>): Promise<number> { return this.#value('getVersion', args); }
   override getEvent(...args: Parameters<NativeEventStore['getEvent']>): Promise<IEvent | undefined> { return this.#value('getEvent', args); }

@@ -202,7 +202,7 @@ val fold_input(const std::string& definition, const std::string& start, double s
 val limits() {
   return numbers({{"maxNameChars", double(as::Limits::kMaxNameChars)}, {"maxDepth", double(as::Limits::kMaxDepth)},
                   {"maxEventBytes", double(as::Limits::kMaxEventBytes)}, {"maxBatchEvents", double(as::Limits::kMaxBatchEvents)},
-                  {"maxBatchBytes", double(as::Limits::kMaxBatchBytes)}});
+                  {"maxBatchBytes", double(as::Limits::kMaxBatchBytes)}, {"maxAnswerBytes", double(as::Limits::kMaxAnswerBytes)}});
 }
 
 }  // namespace
