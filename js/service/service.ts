@@ -94,6 +94,17 @@ function checkOptions(options: unknown): asserts options is ServiceOptions {
   }
 }
 
+// What an upcaster may not change: the event's identity and place in its stream.
+const KEPT_BY_UPCASTERS = ['_id', '_version', '_createdAt', '_createdBy', 'AggregateType', 'AggregateID'] as const;
+const EVENT_KEYS = new Set<string>([...KEPT_BY_UPCASTERS, 'EventName', 'payloads', 'metadata']);
+
+function checkUpcast(stored: IEvent, upcast: IEvent, from: string): void {
+  const changed = KEPT_BY_UPCASTERS.find((key) => upcast[key] !== stored[key]) ?? Object.keys(upcast).find((key) => !EVENT_KEYS.has(key));
+  if (changed === undefined) return;
+  throw new AtomServicesError('INVALID_ARGUMENT', `the upcaster of ${from} returned an event whose ${changed} ${EVENT_KEYS.has(changed) ? 'differs from the stored one' : 'is not a field of events'}; an upcaster changes only EventName, payloads and metadata`,
+    { field: `Upcasters.${from}` });
+}
+
 class Service implements IService {
   readonly #store: IEventStore;
   readonly #bus: IEventBus;
@@ -145,6 +156,7 @@ class Service implements IService {
         throw new AtomServicesError('INVALID_ARGUMENT', `the upcaster of ${from} must return an event (an object with an EventName), got ${kindOf(current)}`,
           { field: `Upcasters.${from}` });
       }
+      checkUpcast(event, current, from);
     }
     throw new AtomServicesError('INVALID_ARGUMENT', `upcasters of ${event.EventName} call each other in a loop`);
   };

@@ -142,6 +142,20 @@ describe('arguments checked at once', () => {
     }
   });
 
+  it('refuses an upcaster that changes what identifies an event, and keeps one that changes its shape', async () => {
+    const store = new MemoryEventStore();
+    const [event] = accountEvents(1);
+    await store.append([event]);
+    const changes = { _version: 99, AggregateID: 'someone-else', _id: crypto.randomUUID(), extra: 1 };
+    for (const [key, value] of Object.entries(changes)) {
+      const service = createService({ EventStore: store, Upcasters: { AccountOpened: (e) => ({ ...e, [key]: value }) } });
+      await assert.rejects(service.getEvents('Account', event.AggregateID), { code: 'INVALID_ARGUMENT', message: new RegExp(`whose ${key} `) });
+    }
+    const service = createService({ EventStore: store, Upcasters: { AccountOpened: (e) => ({ ...e, EventName: 'AccountOpenedV2', payloads: { holder: e.payloads.owner } }) } });
+    const [upcast] = await service.getEvents('Account', event.AggregateID);
+    assert.deepEqual([upcast.EventName, upcast.payloads, upcast._version], ['AccountOpenedV2', { holder: 'ada' }, 1]);
+  });
+
   it('refuses what a store, a builder or a projection would only fail on later', async () => {
     const directory = scratchDirectory();
     assert.throws(() => new FileEventStore({ directory, cachebytes: 1 }), { code: 'INVALID_ARGUMENT', message: /options\.cachebytes is not a FileEventStore option; use directory or cacheBytes/ });

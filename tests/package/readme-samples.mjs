@@ -75,18 +75,23 @@ const bar = { update(share: number): void { check(share >= 0 && share <= 1, 'pro
 `, `${closing}`],
   Upcasters: [`import { createService, MemoryEventStore } from 'atomservices';
 `, `${closing}`],
-  'Testing reducers and projections': [`${domain}interface AccountState { balance: number; owner?: string; tags?: string[] }
+  'Testing reducers and projections': [`${domain}interface AccountState { balance: number; owner?: string; tags?: string[]; stats?: { deposits: number }; updatedAt?: string }
 const accountReducer = (state: AccountState, event: types.IEvent): AccountState => {
   if (event.EventName === 'AccountOpened') return { ...state, owner: (event as AccountOpened).payloads.owner };
   if (event.EventName === 'MoneyDeposited') return { ...state, balance: state.balance + (event as MoneyDeposited).payloads.amount };
   return state;
 };
+// The README's own NativeReducer (under Rehydration), as it stands there.
 const account = new lib.NativeReducer<AccountState>({
   initialState: { balance: 0, tags: [] },
   on: {
     AccountOpened: [{ op: 'set', path: 'owner', from: 'payloads.owner' }],
-    MoneyDeposited: [{ op: 'add', path: 'balance', from: 'payloads.amount' }],
+    MoneyDeposited: [{ op: 'add', path: 'balance', from: 'payloads.amount' }, { op: 'increment', path: 'stats.deposits' }],
+    MoneyWithdrawn: [{ op: 'subtract', path: 'balance', from: 'payloads.amount' }],
+    Tagged: [{ op: 'push', path: 'tags', from: 'payloads.tag' }],
+    '*': [{ op: 'set', path: 'updatedAt', from: '_createdAt' }],
   },
+  snapshotEvery: 1000,
 });
 `, ''],
   PostgreSQL: [`import * as lib from 'atomservices';
