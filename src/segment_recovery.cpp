@@ -86,11 +86,20 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // missing or damaged); only the last segment without one, the active segment, is scanned.
 void SegmentStore::recover() {
   std::vector<std::pair<uint64_t, std::string>> found;
+  std::vector<std::string> indexes;
   for (const std::string& name : files::list(options_.directory)) {
     if (ends_with(name, ".tmp")) files::remove(options_.directory + "/" + name);  // an unfinished merge or index
     if (auto first = first_position_of(name)) found.emplace_back(*first, name);
+    if (ends_with(name, ".idx")) indexes.push_back(name);
   }
   std::sort(found.begin(), found.end());
+  // The index of a merge's input whose segment was removed before a crash let it go too.
+  for (const std::string& name : indexes) {
+    std::string segment = name.substr(0, name.size() - 4) + std::string(kSuffix);
+    if (!std::any_of(found.begin(), found.end(), [&](const auto& f) { return f.second == segment; })) {
+      files::remove(options_.directory + "/" + name);
+    }
+  }
   for (size_t i = 0; i < found.size() && !corruption_; ++i) {
     Segment segment;
     segment.first = found[i].first;

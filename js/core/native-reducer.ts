@@ -20,7 +20,8 @@ export interface ReducerOperation {
 }
 
 export interface NativeReducerDefinition<S> {
-  initialState: S;
+  /** An object: operations address its fields by path. */
+  initialState: S & object;
   /** Per EventName ("*" for every event), the operations to apply in order. */
   on: Record<string, readonly ReducerOperation[]>;
   /** Save a snapshot every this many events (opt-in). */

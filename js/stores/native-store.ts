@@ -1,7 +1,7 @@
 // The JS face of every store that lives in the WebAssembly core.
 import { appendsEncoded, callCore, callCoreJson, callCoreText, parseOutput, writeInput, type CoreModule, type CoreStore } from '../core/core.js';
 import { encode, encodeEvents, encodeRequest } from '../core/encode.js';
-import { AtomServicesError, atCaller, invalidArgument, storeClosed } from '../core/errors.js';
+import { AtomServicesError, atCaller, invalidArgument, kindOf, storeClosed } from '../core/errors.js';
 import { readAllInPages, readStreamInPages } from './paged-reads.js';
 import type { NativeReducer } from '../core/native-reducer.js';
 import type {
@@ -13,6 +13,10 @@ export interface CoreRehydrateOptions {
   toVersion?: number;
   at?: string;
   snapshots?: boolean;
+}
+
+function checkSnapshotKey(key: unknown): void {
+  if (typeof key !== 'string') throw invalidArgument('key', `must be a string naming the reducer the snapshot is of, got ${kindOf(key)}`);
 }
 
 // A store dropped without close() still frees its memory inside the core.
@@ -181,6 +185,7 @@ export abstract class NativeEventStore implements IEventStore {
   }
 
   async getSnapshot(key: string, AggregateType: string, AggregateID: string, maxVersion?: number): Promise<Snapshot | undefined> {
+    checkSnapshotKey(key);
     const store = await this.opened();
     const request = encodeRequest({ key, AggregateType, AggregateID, version: maxVersion });
     const json = callCore(() => store.getSnapshot(request));
@@ -188,6 +193,7 @@ export abstract class NativeEventStore implements IEventStore {
   }
 
   async putSnapshot(key: string, AggregateType: string, AggregateID: string, version: number, state: unknown): Promise<void> {
+    checkSnapshotKey(key);
     const store = await this.opened();
     const request = encodeRequest({ key, AggregateType, AggregateID, version });
     const json = encode(state, 'state', 'INVALID_ARGUMENT');

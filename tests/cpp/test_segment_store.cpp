@@ -190,6 +190,7 @@ TEST_CASE("leftovers of an interrupted merge are cleaned up on open") {
   std::string merged = first + second.substr(29);  // skip second's header frame: 12 + 1 + 8 + 8 bytes
   dir.write(before[0], merged);
   dir.write("junk.tmp", "partial");
+  dir.write("segment-00000000000fffff.idx", "the index of a merge input whose segment went first");
   std::string all;
   {
     auto store = open(small(dir.path));
@@ -199,6 +200,7 @@ TEST_CASE("leftovers of an interrupted merge are cleaned up on open") {
   auto after = dir.files();
   CHECK(std::find(after.begin(), after.end(), before[1]) == after.end());
   CHECK(std::find(after.begin(), after.end(), "junk.tmp") == after.end());
+  CHECK(std::find(after.begin(), after.end(), "segment-00000000000fffff.idx") == after.end());
 }
 
 TEST_CASE("retries and conflicts behave as in memory") {

@@ -1,6 +1,6 @@
 // What must and must not compile. Each @ts-expect-error fails the build if its line compiles.
 import {
-  AtomServicesError, createService, EventBuilder, InstantEventBus, MemoryEventStore,
+  AtomServicesError, createService, EventBuilder, InstantEventBus, MemoryEventStore, NativeReducer,
   type ErrorCode, type IEvent, type IEventBus, type IEventHandler, type IEventStore, type IReducer, type IService,
 } from 'atomservices';
 
@@ -79,3 +79,16 @@ if (failure) { const failedCode: ErrorCode = failure.code; void failedCode; }
 projection.error = undefined;
 const readyOrFailed: Promise<void> = projection.ready();
 void readyOrFailed;
+
+// A native reducer's state is an object (its operations address fields by path).
+interface Balance { balance: number; owner?: string }
+const balance = new NativeReducer<Balance>({ initialState: { balance: 0 }, on: { Deposited: [{ op: 'add', path: 'balance', from: 'payloads.amount' }] } });
+const inferred = new NativeReducer({ initialState: { count: 0 }, on: {} });
+const inferredState: { count: number } = inferred.initialState;
+void balance; void inferredState;
+// @ts-expect-error a number is not an object state
+new NativeReducer<number>({ initialState: 5, on: {} });
+// @ts-expect-error nor is an inferred string
+new NativeReducer({ initialState: 'idle', on: {} });
+// @ts-expect-error MemoryEventStore takes no options
+new MemoryEventStore({ directory: './data' });
