@@ -492,6 +492,43 @@ void SegmentIndex::each_id_hash(const Fetch& fetch, const std::function<void(uin
   if (seen != events_) damaged("the id tables do not hold every event of the segment");
 }
 
+void SegmentIndex::each_stream_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const {
+  const StreamLookup& lookup = stream_lookup(fetch);
+  std::vector<FrameRef> tables;
+  for (size_t n = 0; n < lookup.entries.size(); ++n) {
+    const FrameRef page = lookup.ref(n);
+    std::string_view payload = fetch(page.at, page.length, true);
+    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kStreamRefs) damaged("a table frame is of the wrong kind");
+    Reader refs(payload.substr(1));
+    while (refs.left() > 0) {
+      take_string(refs);
+      tables.push_back(take_ref(refs, lookup.bloom_at));
+    }
+    if (!refs.done()) damaged("a stream reference page is malformed");
+  }
+  uint64_t seen = 0;
+  for (const FrameRef& ref : tables) {
+    std::string_view payload = fetch(ref.at, ref.length, true);
+    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kStreams) damaged("a table frame is of the wrong kind");
+    Reader r(payload.substr(1));
+    while (r.ok() && r.left() > 0) {
+      std::string_view key = take_string(r);
+      r.get<uint64_t>();  // first version
+      uint32_t count = r.get<uint32_t>();
+      if (!r.ok() || count == 0 || count > r.left() / kStreamEventBytes) damaged("a stream table is malformed");
+      std::string_view events = r.take(size_t{count} * kStreamEventBytes);
+      Reader last(events.substr(events.size() - kStreamEventBytes));
+      uint64_t offset = last.get<uint32_t>();
+      if (offset >= events_) damaged("a stream table names an event outside its segment");
+      visit(hash_key(key), first_ + offset);
+      seen += count;
+    }
+    if (!r.done()) damaged("a stream table is malformed");
+  }
+  // A filter built from fewer streams than the segment holds would take a stream for new.
+  if (seen != events_) damaged("the stream tables do not hold every event of the segment");
+}
+
 std::optional<std::pair<uint64_t, BodyLocation>> SegmentIndex::find(const Uuid128& id, const Fetch& fetch) const {
   const IdLookup& lookup = id_lookup(fetch);
   if (!lookup.bloom.may_contain(hash_id(id))) return std::nullopt;

@@ -145,6 +145,9 @@ class SegmentIndex {
   // Calls visit(hash_id(id), position) for every event of the segment, from its id tables,
   // read past the cache and without keeping the segment's id filter.
   void each_id_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const;
+  // Calls visit(hash_key(stream), position of its last event here) for every stream of the
+  // segment, from its stream tables, read past the cache.
+  void each_stream_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const;
   std::optional<StreamRun> stream(std::string_view key, const Fetch& fetch) const;
 
  private:

@@ -15,7 +15,7 @@
 #include "atomservices/ids.hpp"
 #include "files.hpp"
 #include "frames.hpp"
-#include "id_filters.hpp"
+#include "range_filters.hpp"
 #include "segment_index.hpp"
 
 namespace atomservices {
@@ -79,76 +79,98 @@ int64_t SegmentStore::sealed_version(std::string_view stream_key) const {
   auto known = sealed_versions_.find(std::string(stream_key));
   if (known != sealed_versions_.end()) return known->second;
   int64_t version = 0;
-  for (auto it = closed_.rbegin(); it != closed_.rend() && version == 0; ++it) {
-    auto run = searched(*it, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.stream(stream_key, fetch); });
+  filtered_search(stream_filters_, hash_key(stream_key), [&](const Segment& segment) {
+    auto run = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.stream(stream_key, fetch); });
     if (run) version = run->first_version + static_cast<int64_t>(run->positions.size()) - 1;
-  }
+    return run.has_value();
+  });
   if (sealed_versions_.size() >= kRememberedVersions) sealed_versions_.clear();
   sealed_versions_.emplace(stream_key, version);
   return version;
 }
 
-// Segments past what the id filters cover are searched by their own filters (none once
-// caught up), then the segments of each filter's range that may hold the id.
+template <class Visit>
+bool SegmentStore::newest_first_within(uint64_t first, uint64_t end, Visit&& visit) const {
+  auto it = std::lower_bound(closed_.begin(), closed_.end(), end, [](const Segment& s, uint64_t p) { return s.first < p; });
+  while (it != closed_.begin()) {
+    --it;
+    if (it->first + it->events <= first) return false;
+    if (visit(*it)) return true;
+  }
+  return false;
+}
+
+// A search of the closed segments, newest first, for a key whose filters are `f`: the
+// segments past what the filters cover by themselves (none once caught up), then those of
+// each range whose filter may hold the key. `search` says whether a segment held it.
+template <class Search>
+bool SegmentStore::filtered_search(Filters& f, uint64_t hash, Search&& search) const {
+  // While the closed segments are being read back or checked, they are not all there.
+  if (checking_segments_) return newest_first_within(1, sealed_end(), search);
+  const RangeFilters& filters = caught_up(f);
+  const uint64_t covered = filters.covered_end();
+  if (newest_first_within(covered, sealed_end(), search)) return true;
+  bool found = false;
+  filters.each_range_that_may_hold(hash, [&](uint64_t first, uint64_t end) {
+    found = newest_first_within(first, end, search);
+    return !found;
+  });
+  return found;
+}
+
 std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) const {
-  catch_up_ids();
   const uint64_t hash = hash_id(id);
   std::optional<std::string_view> body;
-  auto search = [&](const Segment& segment) {
+  filtered_search(id_filters_, hash, [&](const Segment& segment) {
     if (!segment.index->may_hold_id(hash)) return false;
     auto found = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.find(id, fetch); });
     if (found) body = checked_body(segment, found->second);
     return found.has_value();
-  };
-  const uint64_t covered = id_filters_->covered_end();
-  for (auto it = closed_.rbegin(); it != closed_.rend() && it->first + it->events > covered; ++it) {
-    if (search(*it)) return body;
-  }
-  id_filters_->each_range_that_may_hold(hash, [&](uint64_t first, uint64_t end) {
-    auto it = std::upper_bound(closed_.begin(), closed_.end(), first, [](uint64_t p, const Segment& s) { return p < s.first; });
-    if (it != closed_.begin()) --it;
-    for (; it != closed_.end() && it->first < end; ++it) {
-      if (search(*it)) return false;
-    }
-    return true;
   });
   return body;
 }
 
-void SegmentStore::catch_up_ids() const {
-  if (!id_filters_) {
-    std::optional<IdFilters> saved;
-    if (std::optional<std::string> file = files::read_if_present(id_filters_path())) saved = IdFilters::decode(*file);
+const RangeFilters& SegmentStore::caught_up(Filters& f) const {
+  if (!f.filters) {
+    std::optional<RangeFilters> saved;
+    if (std::optional<std::string> file = files::read_if_present(options_.directory + "/" + f.file)) saved = RangeFilters::decode(*file, f.kind);
     // A file covering more than the store holds is not this store's (a backup restored beside it).
     if (saved && saved->covered_end() > sealed_end()) saved.reset();
-    id_filters_ = std::make_unique<IdFilters>(saved ? std::move(*saved) : IdFilters());
-    id_filters_saved_ = id_filters_->ids();
+    f.filters = std::make_shared<RangeFilters>(saved ? std::move(*saved) : RangeFilters(f.kind));
+    f.saved = f.filters->keys();
   }
   std::vector<uint64_t> hashes;
-  for (uint64_t from = id_filters_->covered_end(); from < sealed_end(); from = id_filters_->covered_end()) {
+  for (uint64_t from = f.filters->covered_end(); from < sealed_end(); from = f.filters->covered_end()) {
     const Segment& segment = closed_holding(from);
     if (segment.first + segment.events <= from) break;  // holds no events past it: nothing to cover
-    hashes.clear();
-    searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) {
-      hashes.clear();  // a search that found damage runs again on the rebuilt index
-      index.each_id_hash(fetch, [&](uint64_t hash, uint64_t position) {
-        if (position >= from) hashes.push_back(hash);
-      });
-      return true;
-    });
-    id_filters_->cover(segment.first + segment.events, hashes);
+    keys_of(f, segment, from, hashes);
+    f.filters->cover(segment.first + segment.events, hashes);
   }
-  if (id_filters_->ids() - id_filters_saved_ >= kSaveIdFiltersAfter) save_id_filters();
+  if (f.filters->keys() - f.saved >= kSaveFiltersAfter) save(f);
+  return *f.filters;
+}
+
+// The keys of the segment's events at `from` and after (a range may end inside a merged segment).
+void SegmentStore::keys_of(const Filters& f, const Segment& segment, uint64_t from, std::vector<uint64_t>& hashes) const {
+  searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) {
+    hashes.clear();  // a search that found damage runs again on the rebuilt index
+    auto keep = [&](uint64_t hash, uint64_t position) {
+      if (position >= from) hashes.push_back(hash);
+    };
+    if (f.kind == 'i') index.each_id_hash(fetch, keep);
+    else index.each_stream_hash(fetch, keep);
+    return true;
+  });
 }
 
 // Derived data: a file that could not be saved is made again from the index files.
-void SegmentStore::save_id_filters() const {
-  if (corruption_) return;
-  const std::string path = id_filters_path(), temporary = path + ".tmp";
+void SegmentStore::save(Filters& f) const {
+  if (corruption_ || !f.filters) return;
+  const std::string path = options_.directory + "/" + f.file, temporary = path + ".tmp";
   try {
     int fd = files::open_for_append(temporary, true);
     try {
-      files::write_at(fd, id_filters_->encode(), 0, temporary);
+      files::write_at(fd, f.filters->encode(), 0, temporary);
       syncer_->sync_file(fd);  // whole on disk before its name is
     } catch (...) {
       files::close(fd);
@@ -156,7 +178,7 @@ void SegmentStore::save_id_filters() const {
     }
     files::close(fd);
     files::rename(temporary, path);
-    id_filters_saved_ = id_filters_->ids();
+    f.saved = f.filters->keys();
     const_cast<SegmentStore&>(*this).directory_dirty_ = true;
   } catch (const Error&) {
     try {

@@ -85,6 +85,11 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // Closed segments come back through their index files (rebuilt from the segment when
 // missing or damaged); only the last segment without one, the active segment, is scanned.
 void SegmentStore::recover() {
+  checking_segments_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{checking_segments_};
   std::vector<std::pair<uint64_t, std::string>> found;
   std::vector<std::string> indexes;
   for (const std::string& name : files::list(options_.directory)) {
@@ -324,14 +329,17 @@ uint64_t SegmentStore::verify_segment(size_t n) {
   std::vector<Segment> later(closed_.begin() + static_cast<std::ptrdiff_t>(n), closed_.end());
   closed_.resize(n);  // versions are checked against the segments before it only
   std::string rebuilt;
+  checking_segments_ = true;
   try {
     sealed_versions_.clear();  // what it remembers was asked of every closed segment
     rebuilt = build_index(path_of(copy.first), copy, true);
   } catch (...) {
+    checking_segments_ = false;
     closed_.insert(closed_.end(), later.begin(), later.end());
     sealed_versions_.clear();
     throw;
   }
+  checking_segments_ = false;
   closed_.insert(closed_.end(), later.begin(), later.end());
   sealed_versions_.clear();
   refuse_if_corrupt();

@@ -14,7 +14,7 @@
 #include "atomservices/ids.hpp"
 #include "files.hpp"
 #include "frames.hpp"
-#include "id_filters.hpp"
+#include "range_filters.hpp"
 #include "segment_index.hpp"
 
 namespace atomservices {
@@ -49,7 +49,7 @@ SegmentStore::SegmentStore(SegmentStoreOptions options, std::shared_ptr<Syncer> 
   recover();
 }
 
-SegmentStore::~SegmentStore() { release(); }  // here, where IdFilters is a complete type
+SegmentStore::~SegmentStore() { release(); }
 
 void SegmentStore::close() {
   bool seal = options_.seal_at_close_bytes > 0 && active_fd_ >= 0 && !corruption_ && !sync_failed_ &&
@@ -63,19 +63,22 @@ void SegmentStore::close() {
   } catch (const Error&) {
     // Unsealed, the segment is scanned by the next open, as after a crash.
   }
-  save_id_filters_at_close();
+  save_filters_at_close();
   release();
 }
 
-// Only filters this store read: a store that never searched an id leaves their file as it was.
-void SegmentStore::save_id_filters_at_close() {
-  if (!id_filters_ || corruption_) return;
-  try {
-    catch_up_ids();
-  } catch (const Error&) {
-    return;  // derived data: the next open makes what is missing
+// Only filters this store read: a store that never searched leaves their files as they were.
+void SegmentStore::save_filters_at_close() {
+  if (corruption_) return;
+  for (Filters* f : {&id_filters_, &stream_filters_}) {
+    if (!f->filters) continue;
+    try {
+      caught_up(*f);
+    } catch (const Error&) {
+      continue;  // derived data: the next open makes what is missing
+    }
+    if (f->filters->keys() - f->saved >= kSaveFiltersAtClose) save(*f);
   }
-  if (id_filters_->ids() - id_filters_saved_ >= kSaveIdFiltersAtClose) save_id_filters();
 }
 
 void SegmentStore::release() {
@@ -309,7 +312,9 @@ StorageStats SegmentStore::stats() const {
     stats.bytes += s.bytes;
     stats.index_memory += s.index->memory_bytes();
   }
-  if (id_filters_) stats.index_memory += id_filters_->memory_bytes();
+  for (const Filters* f : {&id_filters_, &stream_filters_}) {
+    if (f->filters) stats.index_memory += f->filters->memory_bytes();
+  }
   stats.index_files = closed_.size();
   if (active_fd_ >= 0) stats.bytes += active_.bytes;
   stats.torn_bytes_cut = torn_bytes_cut_;

@@ -160,7 +160,7 @@ CachedBlock& BlockCache::get(uint64_t file, uint64_t block, Load&& load) {
 }
 
 class SegmentIndex;
-class IdFilters;
+class RangeFilters;
 struct BodyLocation;
 struct StreamRun;
 
@@ -262,18 +262,29 @@ class SegmentStore : private LogStorage {
   void release();
   void synced_file(int fd);
   void synced_directory(const std::string& path);
-  // The id filters (id_filters.hpp): read from their file the first time an id is searched,
-  // then brought up to every closed segment from the segments' id tables; saved once enough
-  // ids were added to them since they were read.
-  void catch_up_ids() const;
-  void save_id_filters() const;
-  void save_id_filters_at_close();
-  std::string id_filters_path() const { return options_.directory + "/ids.filter"; }
+  // Filters of the ids and of the streams over the closed segments (range_filters.hpp):
+  // read from their file the first time one is needed, then brought up to every closed
+  // segment from the segments' index tables; saved once enough keys were added since.
+  struct Filters {
+    char kind;          // 'i' or 's'
+    const char* file;   // in the store's directory
+    std::shared_ptr<RangeFilters> filters;  // shared_ptr: its type is complete only where it is made
+    uint64_t saved = 0;  // keys their file holds
+  };
+  const RangeFilters& caught_up(Filters& f) const;
+  void keys_of(const Filters& f, const Segment& segment, uint64_t from, std::vector<uint64_t>& hashes) const;
+  void save(Filters& f) const;
+  void save_filters_at_close();
+  // Segments overlapping [first, end), newest first, until visit returns true.
+  template <class Visit>
+  bool newest_first_within(uint64_t first, uint64_t end, Visit&& visit) const;
+  template <class Search>
+  bool filtered_search(Filters& f, uint64_t hash, Search&& search) const;
   uint64_t sealed_end() const { return closed_.empty() ? 1 : closed_.back().first + closed_.back().events; }
-  // Saved when this many ids were added since the file was read: at once (a first open after
+  // Saved when this many keys were added since the file was read: at once (a first open after
   // an upgrade, or after crashes), or at close (an open then reads at most these many again).
-  static constexpr uint64_t kSaveIdFiltersAfter = 1 << 20;
-  static constexpr uint64_t kSaveIdFiltersAtClose = 1 << 16;
+  static constexpr uint64_t kSaveFiltersAfter = 1 << 20;
+  static constexpr uint64_t kSaveFiltersAtClose = 1 << 16;
   void roll();
   void merge_closed();
   void merge(size_t from);
@@ -297,8 +308,8 @@ class SegmentStore : private LogStorage {
   mutable BlockCache cache_;
   mutable std::string scratch_, lookup_scratch_;
   mutable std::unordered_map<std::string, int64_t> sealed_versions_;
-  mutable std::unique_ptr<IdFilters> id_filters_;  // none until an id is first searched
-  mutable uint64_t id_filters_saved_ = 0;          // ids their file holds
+  bool checking_segments_ = false;  // recover() and verify_segment() run, with closed_ in part
+  mutable Filters id_filters_{'i', "ids.filter", nullptr, 0}, stream_filters_{'s', "streams.filter", nullptr, 0};
 };
 
 }  // namespace atomservices

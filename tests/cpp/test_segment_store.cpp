@@ -9,7 +9,7 @@
 #include <iterator>
 #include <random>
 
-#include "../../src/id_filters.hpp"
+#include "../../src/range_filters.hpp"
 #include "atomservices/segment_store.hpp"
 #include "test_helpers.hpp"
 
@@ -480,9 +480,17 @@ std::vector<std::string> fill(SegmentStore& store, int count) {
   return kept;
 }
 
-// Every kept event, sent again, is found stored (a retry), and its id with other content is refused.
+// Every kept event, sent again, is found stored (a retry), and its id with other content is
+// refused; every kept event's aggregate has its version, and a new one has none.
 void every_id_is_found(SegmentStore& store, const std::vector<std::string>& kept) {
   const uint64_t last = store.log().last_position();
+  for (const std::string& event : kept) {
+    size_t at = event.find("\"AggregateID\":\"") + 15;
+    REQUIRE(store.log().version("Account", event.substr(at, event.find('"', at) - at)) == 1);
+  }
+  CHECK(store.log().version("Account", "never-written") == 0);
+  CHECK(code_of([&] { store.append(parse_events("[" + test::event_json(new_uuid_v4(), 1, "agg-1") + "]")); }) ==
+        ErrorCode::CONCURRENCY_CONFLICT);
   for (const std::string& event : kept) REQUIRE(store.append(parse_events("[" + event + "]")).appended == 0);
   std::string changed = kept.front();
   changed.replace(changed.find("\"tester\""), 8, "\"someone\"");
@@ -499,10 +507,11 @@ TEST_CASE("the id filters find every stored id, saved, stale, damaged or from an
     auto store = open(filtered(dir.path));
     kept = fill(*store, 70000);
     every_id_is_found(*store, kept);
-    store->close();  // saves the filters: more ids than kSaveIdFiltersAtClose were added
+    store->close();  // saves the filters: more ids than kSaveRangeFiltersAtClose were added
   }
-  const std::string saved = dir.read("ids.filter");
+  const std::string saved = dir.read("ids.filter"), saved_streams = dir.read("streams.filter");
   REQUIRE(!saved.empty());
+  REQUIRE(!saved_streams.empty());
   SECTION("saved: read back, not rebuilt") {
     auto store = open(filtered(dir.path));
     every_id_is_found(*store, kept);
@@ -521,18 +530,21 @@ TEST_CASE("the id filters find every stored id, saved, stale, damaged or from an
     every_id_is_found(*store, kept);
   }
   SECTION("damaged or missing: made again from the indexes") {
-    std::string damaged = saved;
+    std::string damaged = saved, damaged_streams = saved_streams;
     damaged[damaged.size() / 2] ^= 0x10;
+    damaged_streams[damaged_streams.size() / 2] ^= 0x10;
     dir.write("ids.filter", damaged);
+    dir.write("streams.filter", damaged_streams);
     {
       auto store = open(filtered(dir.path));
       every_id_is_found(*store, kept);
       store->close();
     }
-    auto remade = IdFilters::decode(dir.read("ids.filter"));  // saved again
+    auto remade = RangeFilters::decode(dir.read("ids.filter"), 'i');  // saved again
     REQUIRE(remade);
-    CHECK(remade->covered_end() == IdFilters::decode(saved)->covered_end());  // every closed segment
+    CHECK(remade->covered_end() == RangeFilters::decode(saved, 'i')->covered_end());  // every closed segment
     ::unlink((dir.path + "/ids.filter").c_str());
+    ::unlink((dir.path + "/streams.filter").c_str());
     auto store = open(filtered(dir.path));
     every_id_is_found(*store, kept);
   }
@@ -544,6 +556,7 @@ TEST_CASE("the id filters find every stored id, saved, stale, damaged or from an
       theirs = fill(*store, 3000);
     }
     other.write("ids.filter", saved);
+    other.write("streams.filter", saved_streams);
     auto store = open(filtered(other.path));
     every_id_is_found(*store, theirs);
   }

@@ -1,4 +1,4 @@
-// The index file decoders: SegmentIndex::open and IdFilters::decode over arbitrary bytes,
+// The index file decoders: SegmentIndex::open and RangeFilters::decode over arbitrary bytes,
 // then lookups through what they decoded. It must never crash or hang, and only atomservices::Error may escape.
 //
 // Input: the segment's first position and size (8 bytes each, little-endian), then the
@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "../../src/frames.hpp"
-#include "../../src/id_filters.hpp"
+#include "../../src/range_filters.hpp"
 #include "../../src/segment_index.hpp"
 #include "atomservices/errors.hpp"
 
@@ -53,13 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
     // a coded refusal is the expected answer to damage
   }
-  if (auto filters = IdFilters::decode(file)) {
+  for (char kind : {'i', 's'}) {
+    auto filters = RangeFilters::decode(file, kind);
+    if (!filters) continue;
     uint64_t ranges = 0;
     for (uint64_t hash : {uint64_t{0}, first, segment_bytes, ~uint64_t{0}}) {
       filters->each_range_that_may_hold(hash, [&](uint64_t from, uint64_t end) { return from < end && ++ranges < 1000; });
     }
     filters->cover(filters->covered_end() + 3, {first, segment_bytes, 7});
-    if (!IdFilters::decode(filters->encode())) __builtin_trap();  // what it writes, it reads back
+    if (!RangeFilters::decode(filters->encode(), kind)) __builtin_trap();  // what it writes, it reads back
   }
   return 0;
 }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../../src/frames.hpp"
-#include "../../src/id_filters.hpp"
+#include "../../src/range_filters.hpp"
 #include "../../src/segment_index.hpp"
 #include "atomservices/segment_store.hpp"
 
@@ -153,9 +153,9 @@ int main(int argc, char** argv) {
                    {29 + 200ull * n, 200, static_cast<uint32_t>(n)});
   }
   save(index_dir + "many-events", index_input(1000, 29 + 200 * 600, many));
-  IdFilters filters(16);  // two small filters, within the fuzzer's input size
+  RangeFilters filters('i', 16);  // two small filters, within the fuzzer's input size
   filters.cover(11, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   filters.cover(31, std::vector<uint64_t>(20, 0x9E3779B97F4A7C15ull));
-  save(index_dir + "id-filters", std::string(16, '\0') + filters.encode());
+  save(index_dir + "range-filters", std::string(16, '\0') + filters.encode());
   return 0;
 }

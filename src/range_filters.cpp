@@ -1,4 +1,4 @@
-#include "id_filters.hpp"
+#include "range_filters.hpp"
 
 #include <algorithm>
 
@@ -8,51 +8,61 @@
 namespace atomservices {
 namespace {
 
-constexpr std::string_view kMagic = "ATOMIDF1";
+constexpr std::string_view kMagic = "ATOMRF1";  // then the kind
 constexpr uint64_t kMaxCapacity = uint64_t{1} << 27;  // 256 MiB of filter, whose words a 32-bit size_t still counts
 constexpr size_t kMaxParts = 64;
 
 }  // namespace
 
-void IdFilters::cover(uint64_t end, const std::vector<uint64_t>& hashes) {
+void RangeFilters::cover(uint64_t end, const std::vector<uint64_t>& hashes) {
   const uint64_t from = covered_end();
   if (end <= from) return;
-  const uint64_t count = end - from;
-  if (parts_.empty() || parts_.back().end - parts_.back().first + count > parts_.back().capacity) {
+  const uint64_t count = hashes.size();
+  if (parts_.empty() || parts_.back().keys + count > parts_.back().capacity) {
     uint64_t doubled = parts_.empty() ? 0 : std::min(kMaxCapacity, 2 * parts_.back().capacity);
     uint64_t capacity = std::max({first_capacity_, doubled, count});
-    parts_.push_back(Part{from, from, capacity, Bloom(static_cast<size_t>(capacity))});
+    parts_.push_back(Part{from, from, capacity, 0, Bloom(static_cast<size_t>(capacity))});
   }
-  for (uint64_t hash : hashes) parts_.back().bloom.add(hash);
-  parts_.back().end = end;
+  Part& part = parts_.back();
+  for (uint64_t hash : hashes) part.bloom.add(hash);
+  part.keys += count;
+  part.end = end;
 }
 
-size_t IdFilters::memory_bytes() const {
+uint64_t RangeFilters::keys() const {
+  uint64_t keys = 0;
+  for (const Part& part : parts_) keys += part.keys;
+  return keys;
+}
+
+size_t RangeFilters::memory_bytes() const {
   size_t bytes = 0;
   for (const Part& part : parts_) bytes += part.bloom.words().size() * 8;
   return bytes;
 }
 
-// [magic][u64 payload bytes][u32 CRC-32C of the payload][payload]: not a frame, whose
+// [magic][kind][u64 payload bytes][u32 CRC-32C of the payload][payload]: not a frame, whose
 // length limit a large store's filters pass.
-std::string IdFilters::encode() const {
+std::string RangeFilters::encode() const {
   std::string payload;
   frames::put<uint32_t>(payload, static_cast<uint32_t>(parts_.size()));
   for (const Part& part : parts_) {
     frames::put<uint64_t>(payload, part.first);
     frames::put<uint64_t>(payload, part.end);
     frames::put<uint64_t>(payload, part.capacity);
+    frames::put<uint64_t>(payload, part.keys);
     for (uint64_t word : part.bloom.words()) frames::put<uint64_t>(payload, word);
   }
   std::string file(kMagic);
+  file += kind_;
   frames::put<uint64_t>(file, payload.size());
   frames::put<uint32_t>(file, crc32c(payload.data(), payload.size()));
   return file + payload;
 }
 
-std::optional<IdFilters> IdFilters::decode(std::string_view file) {
+std::optional<RangeFilters> RangeFilters::decode(std::string_view file, char kind) {
   frames::Reader head(file);
-  if (head.take(kMagic.size()) != kMagic) return std::nullopt;
+  if (head.take(kMagic.size()) != kMagic || head.get<uint8_t>() != static_cast<uint8_t>(kind)) return std::nullopt;
   uint64_t length = head.get<uint64_t>();
   uint32_t crc = head.get<uint32_t>();
   if (!head.ok() || length != head.left()) return std::nullopt;
@@ -65,17 +75,18 @@ std::optional<IdFilters> IdFilters::decode(std::string_view file) {
   frames::Reader r(payload);
   uint32_t count = r.get<uint32_t>();
   if (!r.ok() || count > kMaxParts) return std::nullopt;
-  IdFilters filters;
+  RangeFilters filters(kind);
   uint64_t next = 1;
   for (uint32_t i = 0; i < count; ++i) {
     Part part;
     part.first = r.get<uint64_t>();
     part.end = r.get<uint64_t>();
     part.capacity = r.get<uint64_t>();
+    part.keys = r.get<uint64_t>();
     // The ranges run on from position 1, each part was sized before it was filled, and
     // its words are in the file before any memory is taken for them.
     if (!r.ok() || part.first != next || part.end <= part.first || part.capacity == 0 || part.capacity > kMaxCapacity ||
-        part.end - part.first > part.capacity || Bloom::words_for(part.capacity) > r.left() / 8) {
+        part.keys > part.capacity || Bloom::words_for(part.capacity) > r.left() / 8) {
       return std::nullopt;
     }
     part.bloom = Bloom(static_cast<size_t>(part.capacity));
