@@ -24,7 +24,7 @@ function objectProblem(value: object): string | undefined {
     return 'is binary data, which JSON cannot hold faithfully; encode it as text (base64)';
   }
   const kind = typeof prototype?.constructor === 'function' && prototype.constructor.name ? prototype.constructor.name : 'object';
-  return `is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, which JSON would not give back as it was; ${PLAIN_DATA}`;
+  return `is ${/^[AEIOUaeiou]/.test(kind) ? 'an' : 'a'} ${kind}, which JSON would not give back as it was; ${PLAIN_DATA}`;
 }
 
 function problemOf(value: unknown): string | undefined {

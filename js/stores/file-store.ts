@@ -2,8 +2,8 @@
 // Durability: the core writes through to the file; a flush fsyncs the file (and the
 // directory after files were created or renamed) with Node's fs, since fsync() from inside
 // the WebAssembly module does nothing on NODEFS.
-import { closeSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CoreModule, DurableCoreStore } from '../core/core.js';
 import { callCore } from '../core/core.js';
 import { CoreDirectory, openFile } from '../core/core-fs.js';
@@ -75,6 +75,22 @@ async function fsyncDirectoryAsync(path: string): Promise<void> {
 }
 
 /** Keeps events in files in a directory, durable on disk: a resolved append survives a crash. */
+/**
+ * mkdir -p without `{ recursive: true }`, which Node 20 retries forever, blocking the event
+ * loop, under a parent that says ENOENT for a child it cannot hold (/proc).
+ */
+function makeDirectories(path: string): void {
+  const missing: string[] = [];
+  for (let at = path; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.push(at);
+  for (const directory of missing.reverse()) {
+    try {
+      mkdirSync(directory);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 export class FileEventStore extends DurableEventStore {
   readonly directory: string;
   #realDirectory: string | undefined;
@@ -99,7 +115,7 @@ export class FileEventStore extends DurableEventStore {
   protected async mount(core: CoreModule): Promise<Mounted> {
     let real: string;
     try {
-      mkdirSync(this.directory, { recursive: true });
+      makeDirectories(this.directory);
       real = realpathSync(this.directory);
     } catch (error) {
       throw new AtomServicesError('STORE_FAILURE', `could not create or use the directory ${this.directory}: ${errorText(error)}`, {}, error);

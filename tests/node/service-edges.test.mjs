@@ -156,6 +156,13 @@ describe('arguments checked at once', () => {
     assert.deepEqual([upcast.EventName, upcast.payloads, upcast._version], ['AccountOpenedV2', { holder: 'ada' }, 1]);
   });
 
+  it('fails at once, with STORE_FAILURE, to make a directory where none can be (Node\'s recursive mkdir loops on /proc)',, async () => {
+    for (const directory of ['/proc/atomservices-test', '/proc/self/none/deeper']) {
+      const store = new FileEventStore({ directory });
+      await assert.rejects(store.getLastPosition(), { code: 'STORE_FAILURE', message: /could not create or use the directory/ });
+    }
+  });
+
   it('refuses what a store, a builder or a projection would only fail on later', async () => {
     const directory = scratchDirectory();
     assert.throws(() => new FileEventStore({ directory, cachebytes: 1 }), { code: 'INVALID_ARGUMENT', message: /options\.cachebytes is not a FileEventStore option; use directory or cacheBytes/ });
