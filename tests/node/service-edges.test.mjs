@@ -156,7 +156,7 @@ describe('arguments checked at once', () => {
     assert.deepEqual([upcast.EventName, upcast.payloads, upcast._version], ['AccountOpenedV2', { holder: 'ada' }, 1]);
   });
 
-  it('fails at once, with STORE_FAILURE, to make a directory where none can be (Node\'s recursive mkdir loops on /proc)',, async () => {
+  it('fails at once, with STORE_FAILURE, to make a directory where none can be (Node\'s recursive mkdir loops on /proc)', async () => {
     for (const directory of ['/proc/atomservices-test', '/proc/self/none/deeper']) {
       const store = new FileEventStore({ directory });
       await assert.rejects(store.getLastPosition(), { code: 'STORE_FAILURE', message: /could not create or use the directory/ });
