@@ -184,7 +184,7 @@ export class IndexedDBEventStore extends SharedEventStore {
     // It still serves its own calls made before close(), which close() waits for.
     if (this.#closing) {
       this.#servesOwnOnly = true;
-      return this.#endUnanswered();
+      return this.#serveUnanswered();
     }
     this.#leader = new TabLeader(this.name, async (method, args, onProgress) => {
       const value = await this.#here(method, args, onProgress);
@@ -209,20 +209,21 @@ export class IndexedDBEventStore extends SharedEventStore {
     );
   }
 
-  /** Closing, this store will not lead: its calls the old holder left unanswered end here. */
-  #endUnanswered(): void {
-    this.#follower?.failAll(storeClosed('event store'));
+  /**
+   * Closing, this store serves no other tab, but its own calls that the old holder left
+   * unanswered (appends it may have made durable among them) are run here, as the next
+   * holder would run them; close() waits for them.
+   */
+  #serveUnanswered(): void {
+    this.#follower?.runHere((method, args, onProgress) => this.#here(method, args, onProgress ?? (() => {})));
   }
 
   async #takeOver(release: () => void): Promise<void> {
-    if (this.#closing) {
-      this.#endUnanswered();
-      return release();
-    }
     try {
       await this.#lead(release);  // the follower's unanswered calls are sent again to this new leader
     } catch (error) {
       this.#follower?.failAll(error);
+      if (this.#closing) return;  // nothing is left to serve
       // Not at once: when the open keeps failing, the lock comes straight back to this tab.
       setTimeout(() => { if (!this.#closing) this.#queueForLock(); }, RETRY_TAKEOVER_MS);
     }

@@ -62,6 +62,18 @@ export class TabFollower {
     this.#pending.clear();
   }
 
+  /**
+   * This store took the lock while closing: it runs its calls still unanswered itself, as a
+   * new leader would (one sent before counts as retried: the old leader may have run it).
+   */
+  runHere(run: (method: string, args: unknown[], onProgress?: (progress: unknown) => void) => Promise<unknown>): void {
+    for (const pending of [...this.#pending.values()]) {
+      this.#pending.delete(pending.id);
+      if (pending.sentTo !== undefined) pending.retried = true;
+      run(pending.method, pending.args, pending.onProgress).then((value) => pending.resolve(value), (error) => pending.reject(error));
+    }
+  }
+
   close(): void {
     this.#channel.close();
   }

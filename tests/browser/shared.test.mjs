@@ -178,6 +178,34 @@ for (const kind of ['IndexedDBEventStore', 'OPFSEventStore']) describe(kind, () 
     await context.close();
   });
 
+  it('serves the calls of a tab closing its store when the holder dies before answering them', { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
+    const name = storeName();
+    await holdIn(holder, name, kind);
+    await other.evaluate(async ({ name, kind }) => {
+      window.store = new window.atomservices[kind]({ name });
+      await window.store.getLastPosition();  // following the holder now
+    }, { name, kind });
+    // The holder's page stops answering (its event loop is busy), then dies.
+    void holder.evaluate(() => { const until = Date.now() + 5000; while (Date.now() < until); }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const outcome = other.evaluate(async () => {
+      const { EventBuilder } = window.atomservices;
+      const event = EventBuilder({ EventName: 'Noted', AggregateType: 'Note' })({ _version: 1, _createdBy: 'other', AggregateID: 'n1', payloads: {} });
+      const dispatched = window.store.append([event]).then(() => 'stored', (e) => e.code);
+      const closed = window.store.close().then(() => 'closed', (e) => e.code);
+      return { id: event._id, dispatched: await dispatched, closed: await closed };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    holder.goto('chrome://crash').catch(() => {});
+    const { id, dispatched, closed } = await outcome;
+    assert.deepEqual([dispatched, closed], ['stored', 'closed']);
+    const stored = await storedIn(other, name, kind);
+    assert.deepEqual(stored.map(([storedId]) => storedId), [id], 'stored once');
+    await context.close();
+  });
+
   it('lets another tab take over from a holder whose flush failed', { timeout: 60000 }, async () => {
     const context = await browser.newContext();
     const [holder, other] = [await openPage(context, server.url), await openPage(context, server.url)];
