@@ -89,6 +89,13 @@ std::string_view table(const SegmentIndex::Fetch& fetch, uint64_t at, uint32_t l
   return payload.substr(1);
 }
 
+// A table frame read past the cache (a filter is built from the tables once).
+std::string_view uncached_table(const SegmentIndex::Fetch& fetch, const SegmentIndex::FrameRef& ref, uint8_t kind) {
+  std::string_view payload = fetch(ref.at, ref.length, true);
+  if (payload.empty() || static_cast<uint8_t>(payload[0]) != kind) damaged("a table frame is of the wrong kind");
+  return payload.substr(1);
+}
+
 }  // namespace
 
 uint64_t hash_id(const Uuid128& id) { return mix(id.high ^ mix(id.low)); }
@@ -476,9 +483,7 @@ void SegmentIndex::each_id_hash(const Fetch& fetch, const std::function<void(uin
   }
   uint64_t seen = 0;
   for (const FrameRef& ref : refs) {
-    std::string_view payload = fetch(ref.at, ref.length, true);
-    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kIds) damaged("a table frame is of the wrong kind");
-    std::string_view entries = payload.substr(1);
+    std::string_view entries = uncached_table(fetch, ref, kIds);
     if (entries.size() % kIdEntryBytes != 0) damaged("an id table is malformed");
     for (size_t at = 0; at < entries.size(); at += kIdEntryBytes, ++seen) {
       Reader r(entries.substr(at, kIdEntryBytes));
@@ -496,10 +501,7 @@ void SegmentIndex::each_stream_hash(const Fetch& fetch, const std::function<void
   const StreamLookup& lookup = stream_lookup(fetch);
   std::vector<FrameRef> tables;
   for (size_t n = 0; n < lookup.entries.size(); ++n) {
-    const FrameRef page = lookup.ref(n);
-    std::string_view payload = fetch(page.at, page.length, true);
-    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kStreamRefs) damaged("a table frame is of the wrong kind");
-    Reader refs(payload.substr(1));
+    Reader refs(uncached_table(fetch, lookup.ref(n), kStreamRefs));
     while (refs.left() > 0) {
       take_string(refs);
       tables.push_back(take_ref(refs, lookup.bloom_at));
@@ -508,9 +510,7 @@ void SegmentIndex::each_stream_hash(const Fetch& fetch, const std::function<void
   }
   uint64_t seen = 0;
   for (const FrameRef& ref : tables) {
-    std::string_view payload = fetch(ref.at, ref.length, true);
-    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kStreams) damaged("a table frame is of the wrong kind");
-    Reader r(payload.substr(1));
+    Reader r(uncached_table(fetch, ref, kStreams));
     while (r.ok() && r.left() > 0) {
       std::string_view key = take_string(r);
       r.get<uint64_t>();  // first version
