@@ -17,15 +17,19 @@ constexpr size_t kMaxParts = 64;
 void RangeFilters::cover(uint64_t end, const std::vector<uint64_t>& hashes) {
   const uint64_t from = covered_end();
   if (end <= from) return;
-  const uint64_t count = hashes.size();
+  const uint64_t count = hashes.size();  // at most this many new keys
   if (parts_.empty() || parts_.back().keys + count > parts_.back().capacity) {
     uint64_t doubled = parts_.empty() ? 0 : std::min(kMaxCapacity, 2 * parts_.back().capacity);
     uint64_t capacity = std::max({first_capacity_, doubled, count});
     parts_.push_back(Part{from, from, capacity, 0, Bloom(static_cast<size_t>(capacity))});
   }
+  // A key already held counts once: a stream's events lie in many segments of one range.
   Part& part = parts_.back();
-  for (uint64_t hash : hashes) part.bloom.add(hash);
-  part.keys += count;
+  for (uint64_t hash : hashes) {
+    if (part.bloom.may_contain(hash)) continue;
+    part.bloom.add(hash);
+    ++part.keys;
+  }
   part.end = end;
 }
 

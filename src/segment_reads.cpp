@@ -137,7 +137,7 @@ const RangeFilters& SegmentStore::caught_up(Filters& f) const {
     // A file covering more than the store holds is not this store's (a backup restored beside it).
     if (saved && saved->covered_end() > sealed_end()) saved.reset();
     f.filters = std::make_shared<RangeFilters>(saved ? std::move(*saved) : RangeFilters(f.kind));
-    f.saved = f.filters->keys();
+    f.saved = f.filters->covered_end();
   }
   std::vector<uint64_t> hashes;
   for (uint64_t from = f.filters->covered_end(); from < sealed_end(); from = f.filters->covered_end()) {
@@ -146,7 +146,7 @@ const RangeFilters& SegmentStore::caught_up(Filters& f) const {
     keys_of(f, segment, from, hashes);
     f.filters->cover(segment.first + segment.events, hashes);
   }
-  if (f.filters->keys() - f.saved >= kSaveFiltersAfter) save(f);
+  if (f.filters->covered_end() - f.saved >= kSaveFiltersAfter) save(f);
   return *f.filters;
 }
 
@@ -178,7 +178,7 @@ void SegmentStore::save(Filters& f) const {
     }
     files::close(fd);
     files::rename(temporary, path);
-    f.saved = f.filters->keys();
+    f.saved = f.filters->covered_end();
     const_cast<SegmentStore&>(*this).directory_dirty_ = true;
   } catch (const Error&) {
     try {

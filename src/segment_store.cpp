@@ -77,7 +77,7 @@ void SegmentStore::save_filters_at_close() {
     } catch (const Error&) {
       continue;  // derived data: the next open makes what is missing
     }
-    if (f->filters->keys() - f->saved >= kSaveFiltersAtClose) save(*f);
+    if (f->filters->covered_end() - f->saved >= kSaveFiltersAtClose) save(*f);
   }
 }
 

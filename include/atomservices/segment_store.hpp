@@ -269,7 +269,7 @@ class SegmentStore : private LogStorage {
     char kind;          // 'i' or 's'
     const char* file;   // in the store's directory
     std::shared_ptr<RangeFilters> filters;  // shared_ptr: its type is complete only where it is made
-    uint64_t saved = 0;  // keys their file holds
+    uint64_t saved = 0;  // the end of what their file covers
   };
   const RangeFilters& caught_up(Filters& f) const;
   void keys_of(const Filters& f, const Segment& segment, uint64_t from, std::vector<uint64_t>& hashes) const;
@@ -281,7 +281,7 @@ class SegmentStore : private LogStorage {
   template <class Search>
   bool filtered_search(Filters& f, uint64_t hash, Search&& search) const;
   uint64_t sealed_end() const { return closed_.empty() ? 1 : closed_.back().first + closed_.back().events; }
-  // Saved when this many keys were added since the file was read: at once (a first open after
+  // Saved when they cover this many more positions than their file: at once (a first open after
   // an upgrade, or after crashes), or at close (an open then reads at most these many again).
   static constexpr uint64_t kSaveFiltersAfter = 1 << 20;
   static constexpr uint64_t kSaveFiltersAtClose = 1 << 16;
