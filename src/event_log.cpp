@@ -285,16 +285,54 @@ std::string EventLog::read_stream(std::string_view type, std::string_view id,
 
 std::string EventLog::read_all(const GlobalReadOptions& options) const {
   std::string out = "[";
-  uint64_t position = std::max<uint64_t>(options.from_position, 1);
-  for (size_t count = 0; position <= last_position() && count < options.limit && out.size() < Limits::kMaxAnswerBytes;
-       ++position, ++count) {
-    if (count > 0) out += ',';
-    out += "{\"position\":" + std::to_string(position) + ",\"event\":";
-    out += body(position);
+  uint64_t first = std::max<uint64_t>(options.from_position, 1);
+  size_t count = 0;
+  auto add = [&](uint64_t position, std::string_view json) {
+    if (count++ > 0) out += ',';
+    out += "{\"position\":";
+    out += std::to_string(position);
+    out += ",\"event\":";
+    out += json;
     out += '}';
+    return count < options.limit && out.size() < Limits::kMaxAnswerBytes;
+  };
+  bool going = options.limit > 0 && first <= last_position();
+  if (going && first <= base_) {
+    uint64_t wanted = std::min<uint64_t>(options.limit, base_ - first + 1);
+    source_->sealed_bodies(first, first + wanted - 1, [&](uint64_t position, std::string_view json) {
+      return going = add(position, json);
+    });
+  }
+  for (uint64_t position = std::max(first, base_ + 1); going && position <= last_position();) {
+    if (!source_) {
+      going = add(position, body(position));
+      ++position;
+      continue;
+    }
+    size_t from = position - base_ - 1, length = active_run(from, options.limit - count);
+    const Stored& head = events_[from];
+    const Stored& tail = events_[from + length - 1];
+    std::string_view run = source_->read(position, head.at, static_cast<uint32_t>(tail.at + tail.length - head.at));
+    for (size_t i = from; going && i < from + length; ++i, ++position) {
+      going = add(position, run.substr(events_[i].at - head.at, events_[i].length));
+    }
   }
   out += ']';
   return out;
+}
+
+// How many events from events_[first] on (at least one, at most `most`) lie one after the
+// other within LogStorage::kScanBytes, to be read at once.
+size_t EventLog::active_run(size_t first, size_t most) const {
+  size_t count = 1;
+  uint64_t end = events_[first].at + events_[first].length;
+  while (count < most && first + count < events_.size()) {
+    const Stored& next = events_[first + count];
+    if (next.at < end || next.at + next.length - events_[first].at > LogStorage::kScanBytes) break;
+    end = next.at + next.length;
+    ++count;
+  }
+  return count;
 }
 
 }  // namespace atomservices

@@ -59,8 +59,11 @@ std::string_view SegmentStore::read(uint64_t position, uint64_t at, uint32_t len
   if (active_fd_ >= 0 && position >= active_.first) {
     uint64_t written = active_.bytes - pending_.size();
     if (at >= written) return std::string_view(pending_).substr(at - written, length);
+    // A run of events may end in what is not written yet.
+    uint64_t from_file = std::min<uint64_t>(length, written - at);
     scratch_.resize(length);
-    files::read_at(active_fd_, scratch_.data(), length, at, path_of(active_.first));
+    files::read_at(active_fd_, scratch_.data(), from_file, at, path_of(active_.first));
+    std::copy_n(pending_.data(), length - from_file, scratch_.data() + from_file);
     return scratch_;
   }
   return read_closed(closed_holding(position), at, length);
@@ -220,6 +223,45 @@ std::string_view SegmentStore::sealed_body(uint64_t position) const {
   BodyLocation location =
       searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.body(position, fetch); });
   return checked_body(segment, location);
+}
+
+void SegmentStore::sealed_bodies(uint64_t from, uint64_t to, const BodyVisitor& visit) const {
+  for (uint64_t position = from; position <= to;) {
+    const Segment& segment = closed_holding(position);
+    uint64_t last = std::min(to, segment.first + segment.events - 1);
+    if (!scan_closed(segment, position, last, visit)) return;
+    position = last + 1;
+  }
+}
+
+// Consecutive events lie one after the other in their segment: a scan reads up to
+// kScanBytes of them at once, past the cache (which a long scan would only flush), and
+// checks each event's checksum as it visits it.
+bool SegmentStore::scan_closed(const Segment& segment, uint64_t from, uint64_t to, const BodyVisitor& visit) const {
+  std::vector<BodyLocation> run;
+  for (uint64_t position = from; position <= to; position += run.size()) {
+    run.clear();
+    uint64_t start = 0, end = 0;
+    for (uint64_t next = position; next <= to; ++next) {
+      BodyLocation location = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) { return index.body(next, fetch); });
+      if (run.empty()) start = location.at;
+      bool follows = location.at >= end && location.at + location.length - start <= kScanBytes;
+      if (!run.empty() && !follows) break;
+      run.push_back(location);
+      end = location.at + location.length;
+    }
+    if (end > segment.bytes) damaged_at(segment, start, "an index points past the end of its segment");
+    const Reader& reader = reader_for(segment.first, false);
+    cache_.count_read_past();
+    scan_.resize(end - start);
+    files::read_at(reader.fd, scan_.data(), scan_.size(), start, reader.path);
+    for (size_t i = 0; i < run.size(); ++i) {
+      std::string_view body = std::string_view(scan_).substr(run[i].at - start, run[i].length);
+      if (crc32c(body.data(), body.size()) != run[i].crc) damaged_at(segment, run[i].at, "an event fails its checksum");
+      if (!visit(position + i, body)) return false;
+    }
+  }
+  return true;
 }
 
 std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {

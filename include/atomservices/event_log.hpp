@@ -58,6 +58,16 @@ class LogStorage {
   virtual void sealed_positions(std::string_view stream_key, int64_t from, int64_t to, std::vector<uint64_t>& out) const = 0;
   virtual void sealed_stream(std::string_view stream_key, int64_t from, int64_t to, const StreamVisitor& visit) const = 0;
   virtual std::string_view sealed_body(uint64_t position) const = 0;
+  // Visits the bodies of sealed positions from..to in order, until visit says stop. A
+  // storage may read them in long runs (one read for many events) rather than one by one,
+  // of up to kScanBytes (read() too takes a run of events lying one after the other).
+  static constexpr uint64_t kScanBytes = 256 << 10;
+  using BodyVisitor = std::function<bool(uint64_t position, std::string_view body)>;
+  virtual void sealed_bodies(uint64_t from, uint64_t to, const BodyVisitor& visit) const {
+    for (uint64_t position = from; position <= to; ++position) {
+      if (!visit(position, sealed_body(position))) return;
+    }
+  }
 };
 
 class EventLog {
@@ -116,6 +126,7 @@ class EventLog {
   std::optional<uint64_t> checkpoint(const std::string& name) const;
 
  private:
+  size_t active_run(size_t first, size_t most) const;
   struct Stored {
     uint64_t at;  // in the body source, or the index in bodies_
     uint32_t length;

@@ -219,6 +219,8 @@ class SegmentStore : private LogStorage {
   void each_sealed_version(std::string_view stream_key, int64_t from, int64_t to,
                            const std::function<bool(const Segment&, const StreamRun&, size_t)>& visit) const;
   std::string_view sealed_body(uint64_t position) const override;
+  void sealed_bodies(uint64_t from, uint64_t to, const BodyVisitor& visit) const override;
+  bool scan_closed(const Segment& segment, uint64_t from, uint64_t to, const BodyVisitor& visit) const;
   const Segment& closed_holding(uint64_t position) const;
   std::string_view read_closed(const Segment& segment, uint64_t at, uint32_t length) const;
   CachedBlock& closed_block(const Segment& segment, uint64_t index) const;
@@ -306,7 +308,7 @@ class SegmentStore : private LogStorage {
   // pieces, and a scratch buffer for reads the cache does not hold whole.
   mutable std::unordered_map<uint64_t, Reader> readers_;  // by first position, | kIndexFile for index files
   mutable BlockCache cache_;
-  mutable std::string scratch_, lookup_scratch_;
+  mutable std::string scratch_, lookup_scratch_, scan_;
   mutable std::unordered_map<std::string, int64_t> sealed_versions_;
   bool checking_segments_ = false;  // recover() and verify_segment() run, with closed_ in part
   mutable Filters id_filters_{'i', "ids.filter", nullptr, 0}, stream_filters_{'s', "streams.filter", nullptr, 0};
