@@ -84,8 +84,10 @@ class Bloom {
   static constexpr size_t kBlockWords = 8;
   static constexpr size_t kBitsPerKey = 16;
   Bloom() = default;
-  explicit Bloom(size_t entries) : bits_(words_for(entries), 0) {}
-  static size_t words_for(uint64_t entries) { return static_cast<size_t>(((entries * kBitsPerKey + 511) / 512 + 1) * kBlockWords); }
+  explicit Bloom(size_t entries, size_t bits_per_key = kBitsPerKey) : bits_(words_for(entries, bits_per_key), 0) {}
+  static size_t words_for(uint64_t entries, size_t bits_per_key = kBitsPerKey) {
+    return static_cast<size_t>(((entries * bits_per_key + 511) / 512 + 1) * kBlockWords);
+  }
   void add(uint64_t hash);
   bool may_contain(uint64_t hash) const;
   const std::vector<uint64_t>& words() const { return bits_; }
