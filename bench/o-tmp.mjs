@@ -1,0 +1,11 @@
+import { FileEventStore } from 'atomservices';
+globalThis.T0 = performance.now(); globalThis.T = (w) => console.log(w, (performance.now() - globalThis.T0).toFixed(1));
+let t = performance.now(); globalThis.T0 = t;
+const store = new FileEventStore({ directory: '/tmp/s10' });
+const last = await store.getLastPosition();
+const open = performance.now() - t;
+t = performance.now();
+const s2 = new FileEventStore({ directory: '/tmp/s10b' });
+await s2.getLastPosition();
+console.log('open', open.toFixed(1), 'second (empty) store', (performance.now() - t).toFixed(1));
+await store.close(); await s2.close();
