@@ -2,8 +2,8 @@
 // dedicated worker (opfs-worker.ts) on files opened for synchronous access, reading events
 // on demand like the Node file store, so memory does not grow with the log. This object
 // sends every call to whichever tab's worker holds the store, its own or another's, over the
-// store's BroadcastChannel: calls made in one turn travel as one message, and the holder
-// answers a whole group of appends after one flush.
+// store's BroadcastChannel (its own worker: over a MessagePort): calls made in one turn travel
+// as one message, and the holder answers a whole group of appends after one flush.
 import { checkName } from '../core/core.js';
 import type { DurableStoreOptions, Mounted } from '../stores/durable-store.js';
 import { AtomServicesError, invalidArgument, storeClosed } from '../core/errors.js';
@@ -106,15 +106,17 @@ export class OPFSEventStore extends SharedEventStore {
     if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') throw notSupported('the Origin Private File System');
     if (typeof BroadcastChannel !== 'function') throw notSupported('BroadcastChannel');
     const worker = new Worker(new URL('./opfs-worker.js', import.meta.url), { type: 'module', name: `atomservices OPFS store ${this.name}` });
-    const follower = new TabFollower(channelOf(this.name), () => this.wake());
+    // This tab's calls reach its own worker, when it holds the store, over a port of their own.
+    const { port1, port2 } = new MessageChannel();
+    const follower = new TabFollower(channelOf(this.name), () => this.wake(), port1);
     try {
-      const start: WorkerRequest = { type: 'start', name: this.name, channel: channelOf(this.name), wait: this.#wait, cacheBytes: this.#cacheBytes };
+      const start: WorkerRequest = { type: 'start', name: this.name, channel: channelOf(this.name), wait: this.#wait, cacheBytes: this.#cacheBytes, port: port2 };
       await new Promise<void>((started, failed) => {
         this.#abandonStart = () => failed(storeClosed('event store'));
         worker.onerror = (event) => failed(new AtomServicesError('STORE_FAILURE',
           `the OPFS store's worker (opfs-worker.js beside this module) did not start: ${event.message || 'it could not be loaded'}`));
         worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
-          if (data.type === 'ready') worker.postMessage(start);
+          if (data.type === 'ready') worker.postMessage(start, [port2]);
           else if (data.type === 'started') started();
           else if (data.type === 'failed') failed(fromTabError(data.error));
           else if (data.type === 'lost') follower.failAll(fromTabError(data.error));

@@ -17,7 +17,7 @@ import { canShare, requestLock } from './web-lock.js';
 
 /** What an OPFSEventStore tells its worker. */
 export type WorkerRequest =
-  | { type: 'start'; name: string; channel: string; wait: boolean | undefined; cacheBytes: number | undefined }
+  | { type: 'start'; name: string; channel: string; wait: boolean | undefined; cacheBytes: number | undefined; port: MessagePort }
   | { type: 'close' };
 
 /** What the worker says: `ready` once it listens (a message sent earlier would be lost); `lost` when it took the lock over later but could not open the store. */
@@ -128,6 +128,8 @@ let leader: TabLeader | undefined;
 let unlock: (() => void) | undefined;
 let queued: AbortController | undefined;
 let closing = false;
+/** The port of the tab that started this worker: its calls come there while this worker leads. */
+let tabPort: MessagePort | undefined;
 
 scope.onmessage = ({ data }) => {
   if (data.type === 'start') {
@@ -141,7 +143,8 @@ scope.onmessage = ({ data }) => {
 };
 scope.postMessage({ type: 'ready' });
 
-async function start({ name, channel, wait, cacheBytes }: Extract<WorkerRequest, { type: 'start' }>): Promise<void> {
+async function start({ name, channel, wait, cacheBytes, port }: Extract<WorkerRequest, { type: 'start' }>): Promise<void> {
+  tabPort = port;
   await loaded;
   if (!hasSyncAccess()) {
     throw new AtomServicesError('NOT_SUPPORTED',
@@ -181,7 +184,7 @@ async function lead(name: string, channel: string, cacheBytes: number | undefine
   leader = new TabLeader(channel, async (method, args, onProgress) => {
     await engine.reserve();
     return runStoreCall(engine, method, args, onProgress, appendHere);
-  });
+  }, tabPort);
 }
 
 /**

@@ -3,6 +3,8 @@
 // itself, so a leader never runs a call twice; when another leader announces itself (the old
 // one closed or died), every call still unanswered is sent to it again. Appends are
 // idempotent by _id, so one that the old leader stored before it died is not stored twice.
+// A follower may also have a MessagePort to the context it started (an OPFS store's worker):
+// calls to a leader that announced itself there go over the port, the direct way.
 import { invalidArgument } from '../core/errors.js';
 import { Batcher, channelName, fromTabError, tabId, type TabAnswer, type TabCall, type TabMessage } from './tab-channel.js';
 
@@ -22,14 +24,24 @@ export class TabFollower {
   readonly #pending = new Map<number, Pending>();
   readonly #outbox: Batcher<Pending>;
   readonly #onAppended: () => void;
+  readonly #local: MessagePort | undefined;
   #leader: string | undefined;
+  /** The last leader that announced itself over the local port. */
+  #localLeader: string | undefined;
   #next = 1;
 
   /** `onAppended` runs when events may have been appended by anyone (a new leader, or its broadcast). */
-  constructor(store: string, onAppended: () => void) {
+  constructor(store: string, onAppended: () => void, local?: MessagePort) {
     this.#onAppended = onAppended;
     this.#channel = new BroadcastChannel(channelName(store));
     this.#channel.onmessage = ({ data }: MessageEvent<TabMessage>) => this.#receive(data);
+    this.#local = local;
+    if (local) {
+      local.onmessage = ({ data }: MessageEvent<TabMessage>) => {
+        if (data.type === 'leader') this.#localLeader = data.leader;
+        this.#receive(data);
+      };
+    }
     this.#outbox = new Batcher((calls) => this.#send(calls));
     this.#post({ type: 'hello' });
   }
@@ -76,6 +88,7 @@ export class TabFollower {
 
   close(): void {
     this.#channel.close();
+    this.#local?.close();
   }
 
   #receive(message: TabMessage): void {
@@ -132,6 +145,7 @@ export class TabFollower {
   }
 
   #post(message: TabMessage): void {
-    this.#channel.postMessage(message);
+    if (message.type === 'calls' && message.to === this.#localLeader) this.#local?.postMessage(message);
+    else this.#channel.postMessage(message);
   }
 }
