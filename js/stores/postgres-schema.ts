@@ -116,29 +116,48 @@ END $$;
 -- held by the session: should anything fail in between, the error reaches the client, and
 -- pg's pool closes a connection whose statement failed, which releases it.)
 -- Then, when every aggregate's events in the group are dense and follow the version it
--- holds, the group goes in one INSERT, without a subtransaction. Otherwise, or when the
--- client sends the group again careful (a unique index refused it: an event stored before,
--- a retry most likely), it goes dispatch by dispatch, with the same positions.
+-- holds, the group goes in one INSERT, without a subtransaction (a group of one event checks
+-- its version in that INSERT, in scalar steps: ~10% of a lone dispatch's latency). Otherwise,
+-- or when the client sends the group again careful (a unique index refused it: an event
+-- stored before, a retry most likely), it goes dispatch by dispatch, with the same positions.
 -- Last, whether a store listens for appends (it holds the listeners' lock shared): then the
 -- client announces the commit (a NOTIFY here would hold a lock of the whole database
 -- through the commit). When none does, the lock taken here until the commit makes a
 -- listener that comes meanwhile wait until this group's events can be read.
 CREATE OR REPLACE FUNCTION ${s}.atomservices_append_group(counts int[], joined text, careful boolean) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-  outcomes json; total bigint; last bigint; positions bigint[];
+  outcomes json; total bigint; last bigint; positions bigint[]; stored boolean := false;
+  one text[];  -- the fields of a group of one event (the most common), which takes scalar steps
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
     RAISE EXCEPTION 'atomservices_append_group must run in a transaction of its own';
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('${s}'), k) FROM (
-    SELECT DISTINCT hashtext(split_part(r, chr(31), 2) || chr(31) || split_part(r, chr(31), 3)) AS k
-    FROM unnest(string_to_array(joined, chr(30))) AS r ORDER BY k) AS streams;
+  IF counts = '{1}' THEN
+    one := string_to_array(joined, chr(31));
+    PERFORM pg_advisory_xact_lock(hashtext('${s}'), hashtext(one[2] || chr(31) || one[3]));
+  ELSE
+    PERFORM pg_advisory_xact_lock(hashtext('${s}'), k) FROM (
+      SELECT DISTINCT hashtext(split_part(r, chr(31), 2) || chr(31) || split_part(r, chr(31), 3)) AS k
+      FROM unnest(string_to_array(joined, chr(30))) AS r ORDER BY k) AS streams;
+  END IF;
   LOCK TABLE ${s}.atomservices_events IN ROW EXCLUSIVE MODE;
   PERFORM pg_advisory_lock(${POSITIONS_LOCK}, hashtext('${s}'));
   PERFORM pg_current_xact_id();
-  positions := ARRAY(SELECT nextval('${s}.atomservices_events_position_seq') FROM generate_series(1, (SELECT sum(c) FROM unnest(counts) AS c)));
+  IF one IS NOT NULL THEN
+    positions := ARRAY[nextval('${s}.atomservices_events_position_seq')];
+  ELSE
+    positions := ARRAY(SELECT nextval('${s}.atomservices_events_position_seq') FROM generate_series(1, (SELECT sum(c) FROM unnest(counts) AS c)));
+  END IF;
   PERFORM pg_advisory_unlock(${POSITIONS_LOCK}, hashtext('${s}'));
-  IF careful OR EXISTS (
+  IF careful THEN
+    NULL;
+  ELSIF one IS NOT NULL THEN
+    INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
+    SELECT positions[1], one[1]::uuid, one[2], one[3], one[4]::bigint, one[5]
+    WHERE one[4]::bigint - 1 = (SELECT COALESCE(max(version), 0) FROM ${s}.atomservices_events e
+      WHERE e.aggregate_type = one[2] AND e.aggregate_id = one[3]);
+    stored := FOUND;
+  ELSIF NOT EXISTS (
     SELECT 1 FROM (
       SELECT split_part(r, chr(31), 2) AS t, split_part(r, chr(31), 3) AS a, min(split_part(r, chr(31), 4)::bigint) AS low,
         max(split_part(r, chr(31), 4)::bigint) AS high, count(*) AS n
@@ -146,16 +165,19 @@ BEGIN
     WHERE high - low + 1 <> n OR low - 1 <> (SELECT COALESCE(max(version), 0) FROM ${s}.atomservices_events e
       WHERE e.aggregate_type = t AND e.aggregate_id = a))
   THEN
-    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
-    last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
-      (SELECT max(position) FROM ${s}.atomservices_events));
-  ELSE
     INSERT INTO ${s}.atomservices_events (position, event_id, aggregate_type, aggregate_id, version, body)
     SELECT p, split_part(r, chr(31), 1)::uuid, split_part(r, chr(31), 2), split_part(r, chr(31), 3), split_part(r, chr(31), 4)::bigint,
       split_part(r, chr(31), 5)
     FROM unnest(string_to_array(joined, chr(30)), positions) AS e(r, p);
+    stored := true;
+  END IF;
+  IF stored THEN
     total := cardinality(positions);
     last := positions[total];
+  ELSE
+    SELECT * INTO outcomes, total FROM ${s}.atomservices_append_each(counts, joined, positions);
+    last := COALESCE((SELECT max(position) FROM ${s}.atomservices_events WHERE position = ANY(positions)),
+      (SELECT max(position) FROM ${s}.atomservices_events));
   END IF;
   RETURN json_build_object('outcomes', outcomes, 'last', COALESCE(last, 0), 'first', positions[1],
     'listened', NOT pg_try_advisory_xact_lock(${LISTENERS_LOCK}, hashtext('${s}')));
