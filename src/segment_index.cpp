@@ -234,6 +234,13 @@ BodyLocation SegmentIndex::body(uint64_t position, const Fetch& fetch) const {
   return take_location(r);
 }
 
+std::vector<SegmentIndex::FrameRef> SegmentIndex::body_tables(uint64_t from, uint64_t to, const Fetch& fetch) const {
+  if (from < first_ || to < from || to - first_ >= events_) damaged("events outside their segment were asked for");
+  const std::vector<FrameRef>& refs = body_frames(fetch);
+  return std::vector<FrameRef>(refs.begin() + static_cast<ptrdiff_t>((from - first_) / kBodiesPerFrame),
+                               refs.begin() + static_cast<ptrdiff_t>((to - first_) / kBodiesPerFrame + 1));
+}
+
 void SegmentIndex::each_id_hash(const Fetch& fetch, const std::function<void(uint64_t, uint64_t)>& visit) const {
   std::vector<FrameRef> refs;
   {

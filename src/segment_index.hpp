@@ -139,6 +139,8 @@ class SegmentIndex {
   size_t memory_bytes() const;
 
   BodyLocation body(uint64_t position, const Fetch& fetch) const;
+  // Where the body tables of positions from..to are, in file order (one after the other).
+  std::vector<FrameRef> body_tables(uint64_t from, uint64_t to, const Fetch& fetch) const;
   // The event's global position and body, when the segment holds it.
   std::optional<std::pair<uint64_t, BodyLocation>> find(const Uuid128& id, const Fetch& fetch) const;
   // False when the id filter, once read, rules out `hash_id(id)`: a search of every closed

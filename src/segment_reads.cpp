@@ -22,6 +22,8 @@ namespace atomservices {
 namespace {
 
 constexpr size_t kRememberedVersions = 1 << 16;
+// A scan reads ahead the body tables of this many events (32 table frames, ~64 KiB).
+constexpr uint64_t kPrefetchedEvents = 4096;
 
 }  // namespace
 
@@ -240,6 +242,7 @@ void SegmentStore::sealed_bodies(uint64_t from, uint64_t to, const BodyVisitor& 
 bool SegmentStore::scan_closed(const Segment& segment, uint64_t from, uint64_t to, const BodyVisitor& visit) const {
   std::vector<BodyLocation> run;
   for (uint64_t position = from; position <= to; position += run.size()) {
+    prefetch_body_tables(segment, position, std::min(to, position + kPrefetchedEvents - 1));
     run.clear();
     uint64_t start = 0, end = 0;
     for (uint64_t next = position; next <= to; ++next) {
@@ -262,6 +265,37 @@ bool SegmentStore::scan_closed(const Segment& segment, uint64_t from, uint64_t t
     }
   }
   return true;
+}
+
+// A scan looks up every position in the body tables, which lie one after the other in the
+// index file: those not cached are read together, in one read instead of one each (a cold
+// readAll of 1,000 events needs eight). Not when the cache is too small to keep them.
+void SegmentStore::prefetch_body_tables(const Segment& segment, uint64_t from, uint64_t to) const {
+  using FrameRef = SegmentIndex::FrameRef;
+  std::vector<FrameRef> refs = searched(segment, [&](const SegmentIndex& index, const SegmentIndex::Fetch& fetch) {
+    return index.body_tables(from, to, fetch);
+  });
+  const uint64_t file = segment.first | kIndexFile;
+  refs.erase(std::remove_if(refs.begin(), refs.end(), [&](const FrameRef& ref) { return cache_.contains(file, ref.at); }), refs.end());
+  if (refs.size() < 2) return;
+  uint64_t start = refs.front().at, end = refs.back().at + refs.back().length;
+  if (end - start > cache_.capacity() / 4) return;
+  const Reader& reader = reader_for(segment.first, true);
+  scan_.resize(end - start);
+  files::read_at(reader.fd, scan_.data(), scan_.size(), start, reader.path);
+  try {
+    for (const FrameRef& ref : refs) {
+      if (ref.at < start || ref.at + ref.length > end) throw IndexDamaged("the body tables are out of order");
+      cache_.get(file, ref.at, [&](CachedBlock& block) {
+        char* into = block.reset(ref.length);
+        std::copy_n(scan_.data() + (ref.at - start), ref.length, into);
+        std::string_view payload = checked_index_frame(reader, into, ref.length, ref.at);
+        block.keep(static_cast<size_t>(payload.data() - into), payload.size());
+      });
+    }
+  } catch (const IndexDamaged&) {
+    // Left to the lookups, which read each frame again and rebuild a damaged index.
+  }
 }
 
 std::string_view SegmentStore::checked_body(const Segment& segment, const BodyLocation& location) const {
@@ -339,12 +373,7 @@ std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, 
   const Reader& reader = reader_for(segment.first, true);
   auto load = [&](char* into) {
     files::read_at(reader.fd, into, length, at, reader.path);
-    frames::Frame frame = frames::read(std::string_view(into, length), 0);
-    if (frame.status != frames::Status::Ok || frame.end != length) {
-      throw IndexDamaged("a record at byte " + std::to_string(at) + " of " + reader.path.substr(options_.directory.size() + 1) +
-                         " fails its checksum");
-    }
-    return frame.payload;
+    return checked_index_frame(reader, into, length, at);
   };
   if (once) {
     lookup_scratch_.resize(length);
@@ -356,6 +385,16 @@ std::string_view SegmentStore::index_frame(const Segment& segment, uint64_t at, 
     std::string_view payload = load(into);
     block.keep(static_cast<size_t>(payload.data() - into), payload.size());
   }).bytes();
+}
+
+// The payload of the index frame read into `frame` from byte `at`, or IndexDamaged.
+std::string_view SegmentStore::checked_index_frame(const Reader& reader, char* frame, uint32_t length, uint64_t at) const {
+  frames::Frame read = frames::read(std::string_view(frame, length), 0);
+  if (read.status != frames::Status::Ok || read.end != length) {
+    throw IndexDamaged("a record at byte " + std::to_string(at) + " of " + reader.path.substr(options_.directory.size() + 1) +
+                       " fails its checksum");
+  }
+  return read.payload;
 }
 
 const SegmentStore::Reader& SegmentStore::reader_for(uint64_t first, bool index_file) const {

@@ -112,6 +112,7 @@ class BlockCache {
   template <class Load>
   CachedBlock& get(uint64_t file, uint64_t block, Load&& load);
   bool contains(uint64_t file, uint64_t block) const { return where_.count(Key{file, block}) > 0; }
+  size_t capacity() const { return capacity_; }
   void count_read_past() { ++misses_; }  // a read of a file that the cache does not keep
   void clear();
   uint64_t hits() const { return hits_; }
@@ -227,6 +228,7 @@ class SegmentStore : private LogStorage {
   bool spans_uncached(const Segment& segment, const BodyLocation& location) const;
   std::string_view read_uncached(const Segment& segment, const BodyLocation& location) const;
   std::string_view index_frame(const Segment& segment, uint64_t at, uint32_t length, bool once) const;
+  void prefetch_body_tables(const Segment& segment, uint64_t from, uint64_t to) const;
   template <class Search>
   auto searched(const Segment& segment, Search&& search) const;
   void rebuild_index(const Segment& segment) const;
@@ -236,6 +238,7 @@ class SegmentStore : private LogStorage {
     std::string path;
   };
   const Reader& reader_for(uint64_t first, bool index_file) const;
+  std::string_view checked_index_frame(const Reader& reader, char* frame, uint32_t length, uint64_t at) const;
   static constexpr uint64_t kIndexFile = 1ull << 63;  // keys of index files apart from their segments' (cache, readers)
   void forget_readers();
   [[noreturn]] void damaged_at(const Segment& segment, uint64_t offset, const std::string& reason) const;
