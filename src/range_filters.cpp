@@ -50,42 +50,81 @@ size_t RangeFilters::memory_bytes() const {
 }
 
 // [magic][kind][u64 payload bytes][u32 CRC-32C of the payload][payload]: not a frame, whose
-// length limit a large store's filters pass.
+// length limit a large store's filters pass. The payload: the count of parts, then each
+// part's range, capacity and keys, and its words.
+namespace {
+constexpr size_t kHeaderBytes = kMagic.size() + 1 + 8 + 4;
+constexpr size_t kPartHeaderBytes = 32;
+constexpr size_t kWordsAPiece = 8192;  // 64 KiB
+}  // namespace
+
+void RangeFilters::encode(const std::function<void(std::string_view piece)>& write) const {
+  auto payload = [&](const std::function<void(std::string_view)>& out) {
+    std::string piece;
+    frames::put<uint32_t>(piece, static_cast<uint32_t>(parts_.size()));
+    out(piece);
+    for (const Part& part : parts_) {
+      piece.clear();
+      for (uint64_t field : {part.first, part.end, part.capacity, part.keys}) frames::put<uint64_t>(piece, field);
+      out(piece);
+      const std::vector<uint64_t>& words = part.bloom.words();
+      for (size_t at = 0; at < words.size(); at += kWordsAPiece) {
+        piece.clear();
+        for (size_t i = at; i < std::min(words.size(), at + kWordsAPiece); ++i) frames::put<uint64_t>(piece, words[i]);
+        out(piece);
+      }
+    }
+  };
+  uint64_t length = 0;
+  uint32_t crc = 0;
+  payload([&](std::string_view piece) {  // a first pass for the header's length and checksum
+    length += piece.size();
+    crc = crc32c(piece.data(), piece.size(), crc);
+  });
+  std::string head(kMagic);
+  head += kind_;
+  frames::put<uint64_t>(head, length);
+  frames::put<uint32_t>(head, crc);
+  write(head);
+  payload(write);
+}
+
 std::string RangeFilters::encode() const {
-  std::string payload;
-  frames::put<uint32_t>(payload, static_cast<uint32_t>(parts_.size()));
-  for (const Part& part : parts_) {
-    frames::put<uint64_t>(payload, part.first);
-    frames::put<uint64_t>(payload, part.end);
-    frames::put<uint64_t>(payload, part.capacity);
-    frames::put<uint64_t>(payload, part.keys);
-    for (uint64_t word : part.bloom.words()) frames::put<uint64_t>(payload, word);
-  }
-  std::string file(kMagic);
-  file += kind_;
-  frames::put<uint64_t>(file, payload.size());
-  frames::put<uint32_t>(file, crc32c(payload.data(), payload.size()));
-  return file + payload;
+  std::string file;
+  encode([&](std::string_view piece) { file += piece; });
+  return file;
 }
 
 std::optional<RangeFilters> RangeFilters::decode(std::string_view file, char kind) {
-  frames::Reader head(file);
+  return decode(file.size(), [&](uint64_t at, char* into, size_t n) { std::copy_n(file.data() + at, n, into); }, kind);
+}
+
+std::optional<RangeFilters> RangeFilters::decode(uint64_t size, const Read& read, char kind) {
+  if (size < kHeaderBytes) return std::nullopt;
+  std::string bytes(kHeaderBytes, '\0');
+  read(0, bytes.data(), bytes.size());
+  frames::Reader head(bytes);
   if (head.take(kMagic.size()) != kMagic || head.get<uint8_t>() != static_cast<uint8_t>(kind)) return std::nullopt;
-  uint64_t length = head.get<uint64_t>();
-  uint32_t crc = head.get<uint32_t>();
-  if (!head.ok() || length != head.left()) return std::nullopt;
-  std::string_view payload = file.substr(file.size() - head.left());
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  (void)crc;  // as frames do in fuzzing builds, so that mutations reach the decoder
-#else
-  if (crc32c(payload.data(), payload.size()) != crc) return std::nullopt;
-#endif
-  frames::Reader r(payload);
-  uint32_t count = r.get<uint32_t>();
-  if (!r.ok() || count > kMaxParts) return std::nullopt;
+  const uint64_t length = head.get<uint64_t>();
+  const uint32_t expected_crc = head.get<uint32_t>();
+  if (!head.ok() || length != size - kHeaderBytes) return std::nullopt;
+  uint64_t at = kHeaderBytes;
+  uint32_t crc = 0;
+  auto take = [&](size_t n) -> std::string_view {  // the payload's next n bytes, checksummed as read
+    bytes.resize(n);
+    if (n > size - at) return {};
+    read(at, bytes.data(), n);
+    at += n;
+    crc = crc32c(bytes.data(), n, crc);
+    return bytes;
+  };
+  frames::Reader count_field(take(4));
+  uint32_t count = count_field.get<uint32_t>();
+  if (!count_field.ok() || count > kMaxParts) return std::nullopt;
   RangeFilters filters(kind);
   uint64_t next = 1;
   for (uint32_t i = 0; i < count; ++i) {
+    frames::Reader r(take(kPartHeaderBytes));
     Part part;
     part.first = r.get<uint64_t>();
     part.end = r.get<uint64_t>();
@@ -94,15 +133,27 @@ std::optional<RangeFilters> RangeFilters::decode(std::string_view file, char kin
     // The ranges run on from position 1, each part was sized before it was filled, and
     // its words are in the file before any memory is taken for them.
     if (!r.ok() || part.first != next || part.end <= part.first || part.capacity == 0 || part.capacity > kMaxCapacity ||
-        part.keys > part.capacity || Bloom::words_for(part.capacity, kBitsPerKey) > r.left() / 8) {
+        part.keys > part.capacity || Bloom::words_for(part.capacity, kBitsPerKey) > (size - at) / 8) {
       return std::nullopt;
     }
     part.bloom = Bloom(static_cast<size_t>(part.capacity), kBitsPerKey);
-    for (uint64_t& word : part.bloom.words()) word = r.get<uint64_t>();
+    std::vector<uint64_t>& words = part.bloom.words();
+    for (size_t from = 0; from < words.size(); from += kWordsAPiece) {
+      const size_t n = std::min(words.size(), from + kWordsAPiece) - from;
+      frames::Reader piece(take(n * 8));
+      for (size_t w = 0; w < n; ++w) words[from + w] = piece.get<uint64_t>();
+      if (!piece.ok()) return std::nullopt;
+    }
     next = part.end;
     filters.parts_.push_back(std::move(part));
   }
-  if (!r.done()) return std::nullopt;
+  if (at != size) return std::nullopt;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  (void)crc;  // as frames do in fuzzing builds, so that mutations reach the decoder
+  (void)expected_crc;
+#else
+  if (crc != expected_crc) return std::nullopt;
+#endif
   return filters;
 }
 

@@ -7,6 +7,7 @@
 // one before, so a store of N keys has about log2(N / 64k) of them. They derive from the
 // index files and are saved beside them (ids.filter, streams.filter).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,9 +37,15 @@ class RangeFilters {
   uint64_t keys() const;
   size_t memory_bytes() const;
 
-  // The file's bytes: a header with a CRC-32C of the rest.
+  // The file's bytes: a header with a CRC-32C of the rest. `write` gets them in order, in
+  // pieces of at most 64 KiB, so that saving takes no memory of the filters' size.
+  void encode(const std::function<void(std::string_view piece)>& write) const;
   std::string encode() const;
-  // The filters a file of this kind holds; nothing when it is not a sound one.
+  // The filters a file of this kind holds; nothing when it is not a sound one. From a file
+  // of `size` bytes, `read(at, into, n)` fills `into` with n of its bytes: reading takes no
+  // memory beyond the filters' own.
+  using Read = std::function<void(uint64_t at, char* into, size_t n)>;
+  static std::optional<RangeFilters> decode(uint64_t size, const Read& read, char kind);
   static std::optional<RangeFilters> decode(std::string_view file, char kind);
 
  private:

@@ -138,7 +138,7 @@ std::optional<std::string_view> SegmentStore::sealed_find(const Uuid128& id) con
 const RangeFilters& SegmentStore::caught_up(Filters& f) const {
   if (!f.filters) {
     std::optional<RangeFilters> saved;
-    if (std::optional<std::string> file = files::read_if_present(options_.directory + "/" + f.file)) saved = RangeFilters::decode(*file, f.kind);
+    saved = read_filters(f);
     // A file covering more than the store holds is not this store's (a backup restored beside it).
     if (saved && saved->covered_end() > sealed_end()) saved.reset();
     f.filters = std::make_shared<RangeFilters>(saved ? std::move(*saved) : RangeFilters(f.kind));
@@ -168,6 +168,23 @@ void SegmentStore::keys_of(const Filters& f, const Segment& segment, uint64_t fr
   });
 }
 
+// The filters their file holds, read piece by piece (they can be hundreds of MB); nothing
+// when it is missing, unreadable or unsound (they are made again from the index files).
+std::optional<RangeFilters> SegmentStore::read_filters(const Filters& f) const {
+  const std::string path = options_.directory + "/" + f.file;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return std::nullopt;
+  std::optional<RangeFilters> filters;
+  try {
+    auto read = [&](uint64_t at, char* into, size_t n) { files::read_at(fd, into, n, at, path); };
+    filters = RangeFilters::decode(files::size_of(fd, path), read, f.kind);
+  } catch (const Error&) {
+    filters.reset();
+  }
+  files::close(fd);
+  return filters;
+}
+
 // Derived data: a file that could not be saved is made again from the index files.
 void SegmentStore::save(Filters& f) const {
   if (corruption_ || !f.filters) return;
@@ -175,7 +192,11 @@ void SegmentStore::save(Filters& f) const {
   try {
     int fd = files::open_for_append(temporary, true);
     try {
-      files::write_at(fd, f.filters->encode(), 0, temporary);
+      uint64_t at = 0;
+      f.filters->encode([&](std::string_view piece) {
+        files::write_at(fd, piece, at, temporary);
+        at += piece.size();
+      });
       syncer_->sync_file(fd);  // whole on disk before its name is
     } catch (...) {
       files::close(fd);

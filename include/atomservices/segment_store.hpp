@@ -277,6 +277,7 @@ class SegmentStore : private LogStorage {
     uint64_t saved = 0;  // the end of what their file covers
   };
   const RangeFilters& caught_up(Filters& f) const;
+  std::optional<RangeFilters> read_filters(const Filters& f) const;
   void keys_of(const Filters& f, const Segment& segment, uint64_t from, std::vector<uint64_t>& hashes) const;
   void save(Filters& f) const;
   void save_filters_at_close();
