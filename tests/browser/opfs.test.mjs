@@ -145,3 +145,39 @@ it('refuses a second holder with wait: false, waits with wait: true, and says wh
   assert.equal(await second.evaluate(() => window.release()), 1, 'the waiting store holds it once the holder let go, and reads what the other wrote');
   await browser.close();
 });
+
+it("sends a tab's calls to its own worker over their port, and another tab's over the store's channel", { timeout: 60000 }, async () => {
+  const browser = await launch();
+  const context = await browser.newContext();
+  const pages = [await openPage(context, server.url), await openPage(context, server.url)];
+  const name = `port-${Date.now()}`;
+  // Counts the calls each page sends over a BroadcastChannel (its worker's messages are its own).
+  const dispatch = (page, AggregateID) => page.evaluate(async ({ name, AggregateID }) => {
+    if (window.channelCalls === undefined) {
+      window.channelCalls = 0;
+      const post = BroadcastChannel.prototype.postMessage;
+      BroadcastChannel.prototype.postMessage = function (message) {
+        if (message?.type === 'calls') window.channelCalls += message.calls.length;
+        return post.call(this, message);
+      };
+    }
+    const { OPFSEventStore, EventBuilder, createService } = window.atomservices;
+    window.store ??= new OPFSEventStore({ name });
+    const service = createService({ EventStore: window.store });
+    const build = EventBuilder({ EventName: 'Happened', AggregateType: 'Thing' });
+    const before = window.channelCalls;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => service.dispatch(build({ _version: 1, _createdBy: 't', AggregateID: `${AggregateID}-${i}`, payloads: {} }))));
+    return { overChannel: window.channelCalls - before, last: await window.store.getLastPosition() };
+  }, { name, AggregateID });
+  try {
+    const holder = await dispatch(pages[0], 'a');  // the first page's worker takes the store
+    const other = await dispatch(pages[1], 'b');
+    assert.equal(holder.overChannel, 0, "the holding tab's calls went over its worker's port");
+    assert.ok(other.overChannel >= 20, `another tab's calls go over the channel (${other.overChannel} sent)`);
+    assert.equal(holder.last, 20);
+    assert.equal(other.last, 40);
+    for (const page of pages) await page.evaluate(() => window.store.close());
+  } finally {
+    await browser.close();
+  }
+});
