@@ -1,6 +1,7 @@
 #include "range_filters.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "atomservices/crc32c.hpp"
 #include "frames.hpp"
@@ -56,6 +57,23 @@ namespace {
 constexpr size_t kHeaderBytes = kMagic.size() + 1 + 8 + 4;
 constexpr size_t kPartHeaderBytes = 32;
 constexpr size_t kWordsAPiece = 8192;  // 64 KiB
+
+// Words are stored little-endian: on such a machine (WebAssembly, x86, ARM) a copy, else
+// byte by byte.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+void put_words(std::string& out, const uint64_t* words, size_t n) {
+  out.append(reinterpret_cast<const char*>(words), n * 8);
+}
+void get_words(std::string_view in, uint64_t* words, size_t n) { std::memcpy(words, in.data(), n * 8); }
+#else
+void put_words(std::string& out, const uint64_t* words, size_t n) {
+  for (size_t i = 0; i < n; ++i) frames::put<uint64_t>(out, words[i]);
+}
+void get_words(std::string_view in, uint64_t* words, size_t n) {
+  frames::Reader r(in);
+  for (size_t i = 0; i < n; ++i) words[i] = r.get<uint64_t>();
+}
+#endif
 }  // namespace
 
 void RangeFilters::encode(const std::function<void(std::string_view piece)>& write) const {
@@ -70,7 +88,7 @@ void RangeFilters::encode(const std::function<void(std::string_view piece)>& wri
       const std::vector<uint64_t>& words = part.bloom.words();
       for (size_t at = 0; at < words.size(); at += kWordsAPiece) {
         piece.clear();
-        for (size_t i = at; i < std::min(words.size(), at + kWordsAPiece); ++i) frames::put<uint64_t>(piece, words[i]);
+        put_words(piece, words.data() + at, std::min(words.size() - at, kWordsAPiece));
         out(piece);
       }
     }
@@ -140,9 +158,9 @@ std::optional<RangeFilters> RangeFilters::decode(uint64_t size, const Read& read
     std::vector<uint64_t>& words = part.bloom.words();
     for (size_t from = 0; from < words.size(); from += kWordsAPiece) {
       const size_t n = std::min(words.size(), from + kWordsAPiece) - from;
-      frames::Reader piece(take(n * 8));
-      for (size_t w = 0; w < n; ++w) words[from + w] = piece.get<uint64_t>();
-      if (!piece.ok()) return std::nullopt;
+      std::string_view piece = take(n * 8);
+      if (piece.size() != n * 8) return std::nullopt;
+      get_words(piece, words.data() + from, n);
     }
     next = part.end;
     filters.parts_.push_back(std::move(part));
